@@ -1,0 +1,122 @@
+"""The small set of flags every command that gathers OLM data shares, for argparse (and click), so an operator
+team's own must-gather offers the same options as `olm-gather`."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any
+
+from olm_gather import _config, _errors
+
+_SIZE = re.compile(r"^(\d+)\s*([KMG]i?)?B?$", re.IGNORECASE)
+_DURATION = re.compile(r"(\d+)([smhd])")
+_UNITS = {"": 1, "k": 1000, "ki": 1024, "m": 1000**2, "mi": 1024**2, "g": 1000**3, "gi": 1024**3}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_size(text: str) -> int:
+    """`4Mi`, `500K`, `1048576` -> bytes."""
+    match = _SIZE.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r}: use bytes or a suffix such as 512Ki, 4Mi, 1Gi")
+    return int(match.group(1)) * _UNITS[(match.group(2) or "").lower()]
+
+
+def parse_duration(text: str) -> int:
+    """`90s`, `10m`, `1h30m`, `2d` -> seconds (kubectl's --since syntax)."""
+    text = text.strip()
+    if not text or _DURATION.sub("", text):
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: use e.g. 30s, 10m, 1h30m")
+    return sum(int(n) * _SECONDS[u] for n, u in _DURATION.findall(text))
+
+
+def add_flags(parser: argparse.ArgumentParser) -> None:
+    """Adds --kubeconfig, --context, -n/--namespace, -p/--package, --log-limit and --since."""
+    group = parser.add_argument_group("olm-gather")
+    group.add_argument(
+        "--kubeconfig",
+        default="",
+        help="path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)",
+    )
+    group.add_argument("--context", default="", help="kubeconfig context to use (default: current)")
+    group.add_argument(
+        "-n", "--namespace", default="", help="look for Subscriptions in this namespace only (default: all namespaces)"
+    )
+    group.add_argument(
+        "-p", "--package", default="", help="gather only the operator of this package (Subscription spec.name)"
+    )
+    group.add_argument(
+        "--log-limit",
+        type=parse_size,
+        default=_config.DEFAULT_LOG_LIMIT_BYTES,
+        metavar="SIZE",
+        help="cap of each container log, current and previous (default: 4Mi)",
+    )
+    group.add_argument(
+        "--since",
+        type=parse_duration,
+        default=0,
+        metavar="DURATION",
+        help="only logs newer than this, e.g. 1h (default: all)",
+    )
+
+
+def config_from_flags(args: argparse.Namespace, **overrides: Any) -> _config.InspectConfig:
+    """The InspectConfig the parsed flags describe; keyword overrides (writer, progress...) win."""
+    values: dict[str, Any] = {
+        "kubeconfig": args.kubeconfig,
+        "context": args.context,
+        "namespace": args.namespace,
+        "package": args.package,
+        "log_limit_bytes": args.log_limit,
+        "since_seconds": args.since,
+    }
+    values.update(overrides)
+    try:
+        return _config.InspectConfig(**values)
+    except TypeError as e:
+        raise _errors.ConfigError(f"unknown option: {e}") from None
+
+
+def click_options(command: Any) -> Any:
+    """Decorates a click command with the same flags; build the config with `config_from_click(**kwargs)`."""
+    import click  # noqa: PLC0415 - click is an optional extra
+
+    options = [
+        click.option("--kubeconfig", default="", help="path to the kubeconfig file"),
+        click.option("--context", default="", help="kubeconfig context to use"),
+        click.option("-n", "--namespace", default="", help="look for Subscriptions in this namespace only"),
+        click.option("-p", "--package", default="", help="gather only the operator of this package"),
+        click.option(
+            "--log-limit", default="4Mi", help="cap of each container log", callback=_click_convert(parse_size)
+        ),
+        click.option(
+            "--since", default="", help="only logs newer than this, e.g. 1h", callback=_click_convert(parse_duration)
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def config_from_click(**kwargs: Any) -> _config.InspectConfig:
+    """The InspectConfig of a click command decorated with `click_options`; extra keyword arguments pass through."""
+    names = {"kubeconfig", "context", "namespace", "package", "log_limit", "since"}
+    args = argparse.Namespace(**{k: kwargs.pop(k) for k in names})
+    return config_from_flags(args, **kwargs)
+
+
+def _click_convert(parse: Any) -> Any:
+    import click  # noqa: PLC0415
+
+    def convert(_ctx: Any, _param: Any, value: str) -> int:
+        if value == "":
+            return 0
+        try:
+            result: int = parse(value)
+        except argparse.ArgumentTypeError as e:
+            raise click.BadParameter(str(e)) from None
+        return result
+
+    return convert

@@ -1,0 +1,45 @@
+"""The only caller of a `Writer`. Objects reach it as `Redacted` values only, so nothing unredacted can be
+serialized; it turns them into YAML at their `_layout` path, streams logs, and keeps a small in-memory copy of
+the object files for the analysis that ends every gather."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from olm_gather import _redact, _sink, _yaml
+
+_TAIL = 16 * 1024  # bytes of each log kept for the analysis (last lines of a crash)
+
+
+class Output:
+    def __init__(self, writer: _sink.Writer) -> None:
+        self._writer = writer
+        self.files: dict[str, bytes] = {}
+        """Object files and log tails as written: what `analyze` reads at the end of a gather."""
+        self.bytes_written = 0
+
+    @property
+    def location(self) -> str:
+        return self._writer.location
+
+    def put_object(self, path: str, redacted: _redact.Redacted) -> None:
+        if not isinstance(redacted, _redact.Redacted):
+            raise TypeError("only redacted objects can be written")
+        data = _yaml.dump(redacted.obj)
+        self._writer.write(path, data)
+        self.files[path] = data
+        self.bytes_written += len(data)
+
+    def put_log(self, path: str, source: IO[bytes], size: int) -> None:
+        self._writer.write_stream(path, source, size)
+        source.seek(max(0, size - _TAIL))
+        self.files[path] = source.read()
+        self.bytes_written += size
+
+    def put_text(self, path: str, data: bytes) -> None:
+        """Files olm-gather writes itself (version, timestamp, gather.json, report.html): no cluster object."""
+        self._writer.write(path, data)
+        self.bytes_written += len(data)
+
+    def close(self) -> None:
+        self._writer.close()

@@ -1,0 +1,274 @@
+"""olm-gather against the real local API server on a hand-made OLM scenario: the exact set of paths for one
+package and for all, no canary anywhere, the writer replaced by an in-memory one (the design's test plan), the
+CLI and the must-gather entrypoint as a user runs them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+import olm_gather
+from tests.e2e import handmade
+from tests.e2e.kapi import Api
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def api(kubeconfig: str) -> Iterator[Api]:
+    a = Api(kubeconfig)
+    yield a
+    a.close()
+
+
+@pytest.fixture(scope="module")
+def scenario(api: Api) -> Iterator[handmade.Scenario]:
+    s = handmade.create(api)
+    # Wait for kwok to run the operator pods, so pods and logs are part of the picture.
+    for ns, deployment in ((s.ns_a, "alpha-operator"), (s.ns_a, "beta-operator"), (s.ns_b, "gamma-operator")):
+        api.wait(
+            f"{ns}/{deployment} available",
+            lambda ns=ns, d=deployment: (
+                api.get("apps/v1", "Deployment", d, ns).get("status", {}).get("availableReplicas") == 1
+            ),
+        )
+    yield s
+    for ns in (s.ns_a, s.ns_b):
+        api.delete("v1", "Namespace", ns)
+    for kind, name in (
+        ("CustomResourceDefinition", f"alphas.{s.group}"),
+        ("ClusterRole", f"alpha.v1-cr-{s.suffix}"),
+        ("ClusterRole", f"alpha.v1-extra-{s.suffix}"),
+        ("ClusterRole", f"unrelated-{s.suffix}"),
+        ("ClusterRoleBinding", f"alpha.v1-crb-{s.suffix}"),
+    ):
+        version = "apiextensions.k8s.io/v1" if kind == "CustomResourceDefinition" else "rbac.authorization.k8s.io/v1"
+        api.delete(version, kind, name)
+
+
+def _workload_paths(api: Api, ns: str, deployment: str) -> set[str]:
+    """Ground truth from the cluster: the Deployment's ReplicaSets and Pods, and the logs of their containers."""
+    dep = api.get("apps/v1", "Deployment", deployment, ns)
+    rs_list = api.kube.list(f"/apis/apps/v1/namespaces/{ns}/replicasets")
+    sets = [
+        rs for rs in rs_list if dep["metadata"]["uid"] in {o["uid"] for o in rs["metadata"].get("ownerReferences", [])}
+    ]
+    uids = {rs["metadata"]["uid"] for rs in sets}
+    pods = [
+        p
+        for p in api.kube.list(f"/api/v1/namespaces/{ns}/pods")
+        if uids & {o["uid"] for o in p["metadata"].get("ownerReferences", [])}
+    ]
+    assert pods, f"kwok ran no pod for {ns}/{deployment}"
+    paths = {f"namespaces/{ns}/apps/replicasets/{rs['metadata']['name']}.yaml" for rs in sets}
+    for pod in pods:
+        name = pod["metadata"]["name"]
+        paths.add(f"namespaces/{ns}/pods/{name}/{name}.yaml")
+        paths.add(f"namespaces/{ns}/pods/{name}/manager/manager/logs/current.log")
+    return paths
+
+
+def _ours(paths: set[str], s: handmade.Scenario) -> set[str]:
+    """Paths of the scenario's namespaces and cluster objects (OLM's own pods, when present, are checked apart)."""
+    return {
+        p
+        for p in paths
+        if p.startswith((f"namespaces/{s.ns_a}/", f"namespaces/{s.ns_b}/", "cluster-scoped-resources/"))
+    }
+
+
+def _assert_no_canary(files: dict[str, bytes]) -> None:
+    forms = [handmade.CANARY, base64.b64encode(handmade.CANARY.encode()).decode(), json.dumps(handmade.CANARY)[1:-1]]
+    for path, data in files.items():
+        text = data.decode("utf-8", "replace")
+        for form in forms:
+            assert form not in text, f"{form!r} leaked into {path}"
+
+
+def test_one_package_exact_paths_in_memory(api: Api, scenario: handmade.Scenario, kubeconfig: str) -> None:
+    writer = olm_gather.MemoryWriter()
+    result = olm_gather.new(kubeconfig=kubeconfig, package="alpha", namespace=scenario.ns_a, writer=writer).inspect()
+    assert writer.closed and result.location == "<memory>"
+    expected = scenario.expected_alpha | _workload_paths(api, scenario.ns_a, "alpha-operator")
+    written = set(writer.files)
+    assert _ours(written, scenario) == expected
+    assert not written & scenario.noise
+    assert {"version", "timestamp", "gather.json", "report.html"} <= written
+    assert writer.files["version"].decode().splitlines()[0] == "olm-gather"
+    _assert_no_canary(writer.files)
+
+    record = json.loads(writer.files["gather.json"])
+    by_path = {o["path"]: o for o in record["objects"]}
+    assert any(
+        "step of InstallPlan" in r
+        for r in by_path[f"namespaces/{scenario.ns_a}/core/secrets/alpha-bundle.yaml"]["reasons"]
+    )
+    assert by_path[f"namespaces/{scenario.ns_a}/core/secrets/alpha-operator-service-cert.yaml"]["reasons"] == [
+        f"owned by a CSV in {scenario.ns_a}"
+    ]
+    missing = [p for p in record["problems"] if p["kind"] == "missing"]
+    assert any("alpha-gone" in p["target"] for p in missing)
+    assert not record["incomplete"] and result.exit_code == 0
+
+    secret = yaml.safe_load(writer.files[f"namespaces/{scenario.ns_a}/core/secrets/alpha-bundle.yaml"])
+    assert list(secret["data"]) == ["k"] and secret["data"]["k"].startswith("<redacted: ")
+    pods = yaml.safe_load(writer.files[f"namespaces/{scenario.ns_a}/core/pods.yaml"])
+    assert pods["kind"] == "PodList" and all(p["kind"] == "Pod" for p in pods["items"])
+
+
+def test_all_packages(api: Api, scenario: handmade.Scenario, kubeconfig: str) -> None:
+    writer = olm_gather.MemoryWriter()
+    olm_gather.new(kubeconfig=kubeconfig, writer=writer).inspect()
+    expected = (
+        scenario.expected_alpha
+        | scenario.expected_all_extra
+        | _workload_paths(api, scenario.ns_a, "alpha-operator")
+        | _workload_paths(api, scenario.ns_a, "beta-operator")
+        | _workload_paths(api, scenario.ns_b, "gamma-operator")
+    )
+    written = _ours(set(writer.files), scenario)
+    # Other tests' operators live in other namespaces; cluster objects of theirs are filtered by name here.
+    written = {
+        p
+        for p in written
+        if not p.startswith("cluster-scoped-resources/")
+        or p in expected
+        or scenario.suffix in p
+        or p.endswith(f".{scenario.group}.yaml")
+    }
+    assert written == expected
+    _assert_no_canary(writer.files)
+
+
+def test_cli_tarball_and_kubectl_plugin(scenario: handmade.Scenario, kubeconfig: str, tmp_path: Path) -> None:
+    out = tmp_path / "alpha.tar.gz"
+    run = subprocess.run(
+        [BIN / "olm-gather", "--kubeconfig", kubeconfig, "-p", "alpha", "-n", scenario.ns_a, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "output:" in run.stderr and "alpha" in run.stderr
+    with tarfile.open(out) as tar:
+        names = {m.name for m in tar if m.isfile()}
+    assert f"alpha/namespaces/{scenario.ns_a}/operators.coreos.com/subscriptions/alpha.yaml" in names
+
+    plugin_dir = tmp_path / "plugin"
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}")
+    run = subprocess.run(
+        [
+            BIN / "kubectl-olm_gather",
+            "--kubeconfig",
+            kubeconfig,
+            "-p",
+            "alpha",
+            "-n",
+            scenario.ns_a,
+            "-o",
+            str(plugin_dir),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    assert (
+        plugin_dir / "namespaces" / scenario.ns_a / "operators.coreos.com" / "installplans" / "install-1.yaml"
+    ).is_file()
+
+
+def test_stream_to_stdout(scenario: handmade.Scenario, kubeconfig: str, tmp_path: Path) -> None:
+    with open(tmp_path / "s.tar.gz", "wb") as f:
+        run = subprocess.run(
+            [BIN / "olm-gather", "--kubeconfig", kubeconfig, "-p", "alpha", "-n", scenario.ns_a, "-o", "-"],
+            stdout=f,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    assert run.returncode == 0, run.stderr
+    with tarfile.open(tmp_path / "s.tar.gz") as tar:
+        assert "must-gather/version" in tar.getnames()
+
+
+def test_must_gather_entrypoint(scenario: handmade.Scenario, kubeconfig: str, tmp_path: Path) -> None:
+    root = tmp_path / "must-gather"
+    root.mkdir()
+    (root / "operator-own-file.txt").write_text("written by the operator's own gather\n")
+    env = dict(os.environ, MUST_GATHER_DIR=str(root), KUBECONFIG=kubeconfig)
+    run = subprocess.run(
+        [BIN / "olm-gather-must-gather", "-p", "alpha"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (root / "version").read_text().splitlines()[0] == "olm-gather"
+    assert (root / "operator-own-file.txt").exists()
+    assert (root / "namespaces" / scenario.ns_a / "operators.coreos.com" / "subscriptions" / "alpha.yaml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--kubeconfig", "/nonexistent/kubeconfig"], "kubeconfig /nonexistent/kubeconfig does not exist"),
+        (["--context", "no-such-context"], "no-such-context"),
+        (["--log-limit", "lots"], "invalid size"),
+    ],
+)
+def test_usage_errors_are_one_line(args: list[str], message: str, kubeconfig: str, tmp_path: Path) -> None:
+    full = [BIN / "olm-gather", *args, "-o", str(tmp_path / "o")]
+    if "--kubeconfig" not in args:
+        full += ["--kubeconfig", kubeconfig]
+    run = subprocess.run(full, capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {"name": "c", "cluster": {"server": "https://127.0.0.1:1", "insecure-skip-tls-verify": True}}
+                ],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
+    run = subprocess.run(
+        [BIN / "olm-gather", "--kubeconfig", str(config), "-o", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert "cannot reach the API server https://127.0.0.1:1" in run.stderr and "Connection refused" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
