@@ -93,6 +93,7 @@ class Traversal:
         by_ns = yield from self._namespace_lists(namespaces)
         csvs = yield from self._operators(subscriptions, by_ns)
         yield from self._created_by_csvs(csvs)
+        yield from self._service_endpoints()
         yield from self._operator_components(subscriptions)
         pods = yield from self._workload_pods()
         if self._options.logs:
@@ -323,6 +324,29 @@ class Traversal:
             return out
 
         return fetch, reason
+
+    def _service_endpoints(self) -> Iterator[Item]:
+        """Endpoints and EndpointSlices of the gathered Services: whether a webhook or metrics Service has a ready
+        backend. Kubernetes makes them from the Service, copying its labels."""
+        services: dict[str, list[str]] = defaultdict(list)
+        for key in list(self._seen):
+            if key.group == "" and key.plural == "services":
+                services[key.namespace].append(key.name)
+        fetches: list[_Fetch] = []
+        for ns, names in sorted(services.items()):
+            wanted = set(names)
+            fetches.append(
+                self._list_fetch(
+                    ("", "Endpoints"), ns, "", f"Endpoints of Services in {ns}", lambda o, w=wanted: _olm.name(o) in w
+                )
+            )
+            selector = f"kubernetes.io/service-name in ({','.join(sorted(names))})"
+            fetches.append(
+                self._list_fetch(
+                    ("discovery.k8s.io", "EndpointSlice"), ns, selector, f"EndpointSlices of Services in {ns}"
+                )
+            )
+        yield from self._run_fetches(fetches)
 
     def _operator_components(self, subscriptions: list[Obj]) -> Iterator[Item]:
         """The Operator object `<package>.<namespace>` and every component it lists (OLM's own label index)."""
@@ -559,6 +583,10 @@ class _MissingError(Exception):
         super().__init__(message)
         self.target = target
         self.message = message
+
+
+def _named(names: set[str]) -> Callable[[Obj], bool]:
+    return lambda obj: _olm.name(obj) in names
 
 
 def _event_time(event: Obj) -> str:
