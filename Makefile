@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 CLUSTER := $(PY) tests/cluster/cluster.py
 
-.PHONY: help venv lint types unit e2e test cluster olm cluster-down demo bench clean
+.PHONY: help venv lint types unit e2e test cluster olm cluster-down cluster-status demo bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ olm: venv ## The local control plane with OLM and the test catalog
 
 cluster-down: venv ## Stop every process the local cluster started
 	$(CLUSTER) down
+
+cluster-status: venv ## What the local cluster runs and whether it answers
+	$(CLUSTER) status
 
 e2e: olm ## End-to-end tests against the local cluster with real OLM
 	.venv/bin/pytest tests/e2e -q

@@ -336,9 +336,7 @@ class Traversal:
         for ns, names in sorted(services.items()):
             wanted = set(names)
             fetches.append(
-                self._list_fetch(
-                    ("", "Endpoints"), ns, "", f"Endpoints of Services in {ns}", lambda o, w=wanted: _olm.name(o) in w
-                )
+                self._list_fetch(("", "Endpoints"), ns, "", f"Endpoints of Services in {ns}", _named(wanted))
             )
             selector = f"kubernetes.io/service-name in ({','.join(sorted(names))})"
             fetches.append(
