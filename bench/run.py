@@ -17,9 +17,10 @@ import tracemalloc
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-import olm_gather  # noqa: E402
-from tests.e2e import handmade  # noqa: E402
-from tests.e2e.kapi import Api  # noqa: E402
+from tests.e2e import handmade
+from tests.e2e.kapi import Api
+
+import olm_gather
 
 KUBECONFIG = os.environ.get("OLM_GATHER_TEST_KUBECONFIG") or os.path.join(
     os.path.dirname(__file__), "..", ".cluster", "kubeconfig"

@@ -38,7 +38,10 @@ def settled(api: Api, ns: str, package: str) -> bool:
     if any(c.get("type") == "ResolutionFailed" and c.get("status") == "True" for c in sub.get("conditions", [])):
         return True
     csv = sub.get("installedCSV")
-    return bool(csv) and api.get(OLM, "ClusterServiceVersion", csv, ns).get("status", {}).get("phase") in ("Succeeded", "Failed")
+    return bool(csv) and api.get(OLM, "ClusterServiceVersion", csv, ns).get("status", {}).get("phase") in (
+        "Succeeded",
+        "Failed",
+    )
 
 
 def main() -> int:
@@ -72,7 +75,7 @@ def main() -> int:
     out = REPO / f"must-gather.local.demo-{time.strftime('%Y%m%d%H%M%S')}"
     olm_gather = Path(sys.executable).parent / "olm-gather"
     command = [str(olm_gather), "--kubeconfig", KUBECONFIG, "-o", str(out)]
-    print("$ " + " ".join(command[:1] + ["--kubeconfig", ".cluster/kubeconfig", "-o", out.name]), flush=True)
+    print("$ " + " ".join([*command[:1], "--kubeconfig", ".cluster/kubeconfig", "-o", out.name]), flush=True)
     code = subprocess.call(command, env=dict(os.environ))
     print(f"\nopen {out / 'report.html'} in a browser, or run: olm-gather analyze {out.name}")
     return 0 if code in (0, 1) else code

@@ -34,10 +34,10 @@ def _listable(api: Api) -> list[tuple[str, str, str, bool]]:
         except _errors.APIError:
             continue
         for r in doc.get("resources", []):
-            if "/" not in r["name"] and "list" in r.get("verbs", []) and r["name"] != "events":
-                if (group, r["name"]) not in seen:  # served in several versions: search one
-                    seen.add((group, r["name"]))
-                    out.append((group, version, r["name"], bool(r["namespaced"])))
+            listable = "/" not in r["name"] and "list" in r.get("verbs", []) and r["name"] != "events"
+            if listable and (group, r["name"]) not in seen:  # served in several versions: search one
+                seen.add((group, r["name"]))
+                out.append((group, version, r["name"], bool(r["namespaced"])))
     return out
 
 

@@ -31,8 +31,8 @@ class Scenario:
     subs: list[Sub]
     namespace: str = ""  # empty: a new namespace
     operator_groups: int = 1
-    # What "done" means for this scenario, checked against the live objects.
-    ready: Callable[[Api, Scenario], bool] = lambda api, s: all_succeeded(api, s)
+    # What "done" means for this scenario, checked against the live objects (default: every CSV Succeeded).
+    ready: Callable[[Api, Scenario], bool] | None = None
     packages: list[str] = dataclasses.field(default_factory=list)  # filtered gathers to check (default: subs)
 
     def __post_init__(self) -> None:
@@ -95,6 +95,11 @@ SCENARIOS: list[Scenario] = [
         "never-ready",
         [Sub("ogt-never-ready")],
         ready=lambda api, s: csv_phase(api, s.namespace, "ogt-never-ready.v1.0.0") == "Failed",
+    ),
+    Scenario(
+        "crashloop",
+        [Sub("ogt-crashloop")],
+        ready=lambda api, s: csv_phase(api, s.namespace, "ogt-crashloop.v1.0.0") == "Failed",
     ),
     Scenario(
         "two-operatorgroups",
@@ -168,7 +173,8 @@ def install_all(api: Api, scenarios: list[Scenario], *, timeout: float = 240) ->
                 }
             )
     for s in scenarios:
-        api.wait(f"scenario {s.name} in {s.namespace}", lambda s=s: s.ready(api, s), timeout=timeout)
+        done = s.ready or all_succeeded
+        api.wait(f"scenario {s.name} in {s.namespace}", lambda s=s, done=done: done(api, s), timeout=timeout)
 
 
 NOISE_CANARY = "ogt-canary-noise-secret-0c4f11"

@@ -11,51 +11,19 @@ import os
 import subprocess
 import sys
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import olm_gather
 from catalog import canaries
+from tests.conftest import FIDELITY_ROWS
 from tests.e2e import ground_truth, olm_scenarios
 from tests.e2e.kapi import Api
 
 pytestmark = [pytest.mark.e2e, pytest.mark.olm]
 
 OMG = Path(sys.executable).parent.parent / "omg" / "bin" / "omg"
-ROWS: list[tuple[str, str, int, int, int, int]] = []
-
-
-@pytest.fixture(scope="module")
-def api(olm_kubeconfig: str) -> Iterator[Api]:
-    a = Api(olm_kubeconfig)
-    yield a
-    a.close()
-
-
-@pytest.fixture(scope="module")
-def scenarios(api: Api) -> Iterator[list[olm_scenarios.Scenario]]:
-    made = [
-        olm_scenarios.Scenario(
-            **{f: getattr(s, f) for f in ("name", "subs", "namespace", "operator_groups", "ready", "packages")}
-        )
-        for s in olm_scenarios.SCENARIOS
-    ]
-    try:
-        olm_scenarios.install_all(api, made)
-        yield made
-    finally:
-        olm_scenarios.remove_all(api, made)
-    _print_table()
-
-
-def _print_table() -> None:
-    if not ROWS:
-        return
-    lines = [f"{'scenario':<20} {'package':<16} {'expected':>8} {'gathered':>8} {'missing':>7} {'extra':>5}"]
-    lines += [f"{s:<20} {p:<16} {e:>8} {g:>8} {m:>7} {x:>5}" for s, p, e, g, m, x in ROWS]
-    sys.stderr.write("\nfidelity (objects per filtered gather)\n" + "\n".join(lines) + "\n")
 
 
 def _gathered_refs(record: dict) -> set[ground_truth.Ref]:
@@ -84,7 +52,7 @@ def _cases() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("scenario_name", "package"), _cases())
 def test_gathered_equals_ground_truth(
-    api: Api,
+    olm_api: Api,
     scenarios: list[olm_scenarios.Scenario],
     olm_kubeconfig: str,
     tmp_path: Path,
@@ -97,10 +65,10 @@ def test_gathered_equals_ground_truth(
         kubeconfig=olm_kubeconfig, package=package, namespace=scenario.namespace, writer=olm_gather.DirectoryWriter(out)
     ).inspect()
     record = json.loads((out / "gather.json").read_text())
-    truth = ground_truth.expected(api, namespace=scenario.namespace, package=package)
+    truth = ground_truth.expected(olm_api, namespace=scenario.namespace, package=package)
     gathered = _gathered_refs(record)
     missing, extra = truth - gathered, gathered - truth
-    ROWS.append((scenario_name, package, len(truth), len(gathered), len(missing), len(extra)))
+    FIDELITY_ROWS.append((scenario_name, package, len(truth), len(gathered), len(missing), len(extra)))
     assert not missing, f"recall < 100%: missing {sorted(missing)}"
     assert not extra, f"precision < 100%: extra {sorted(extra)}"
     assert not result.incomplete, result.problems
