@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 CLUSTER := $(PY) tests/cluster/cluster.py
 
-.PHONY: help venv lint types unit e2e test cluster olm cluster-down cluster-status demo bench clean
+.PHONY: help venv lint types unit e2e test chromium cluster olm cluster-down cluster-status demo bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -28,8 +28,9 @@ cluster: venv ## Start (or reuse) the local control plane; OLM=1 adds OLM and th
 olm: venv ## The local control plane with OLM and the test catalog
 	$(CLUSTER) up --olm
 
-cluster-down: venv ## Stop every process the local cluster started
+cluster-down: venv ## Stop every process the local clusters started (also the OLM-less one of the e2e tests)
 	$(CLUSTER) down
+	OLM_GATHER_CLUSTER_DIR=.cluster/plain $(CLUSTER) down
 
 cluster-status: venv ## What the local cluster runs and whether it answers
 	$(CLUSTER) status
@@ -37,14 +38,18 @@ cluster-status: venv ## What the local cluster runs and whether it answers
 e2e: olm ## End-to-end tests against the local cluster with real OLM
 	.venv/bin/pytest tests/e2e -q
 
-test: lint types ## Lint, types, unit and e2e tests (builds and starts what is missing)
+test: lint types chromium ## Lint, types, unit, e2e and browser tests (builds and starts what is missing)
 	$(CLUSTER) up --olm
 	.venv/bin/pytest tests -q
+
+chromium: ## Debian's chromium, for the browser test of report.html
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 demo: olm ## Local cluster with OLM and sample operators, then a real gather and its summary
 	$(PY) tests/cluster/demo.py
 
-bench: olm ## Benchmarks (print figures and ratios)
+bench: venv ## Benchmarks on the OLM-less local cluster (print figures and ratios)
+	OLM_GATHER_CLUSTER_DIR=.cluster/plain $(CLUSTER) up
 	$(PY) bench/run.py
 
 clean: cluster-down ## Stop the cluster and remove local state

@@ -22,8 +22,9 @@ from tests.e2e.kapi import Api
 
 import olm_gather
 
-KUBECONFIG = os.environ.get("OLM_GATHER_TEST_KUBECONFIG") or os.path.join(
-    os.path.dirname(__file__), "..", ".cluster", "kubeconfig"
+# The hand-made scenario needs a cluster with OLM's CRDs but not its controllers (make bench starts one).
+KUBECONFIG = os.environ.get("OLM_GATHER_TEST_PLAIN_KUBECONFIG") or os.path.join(
+    os.path.dirname(__file__), "..", ".cluster", "plain", "kubeconfig"
 )
 
 

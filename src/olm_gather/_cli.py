@@ -13,7 +13,7 @@ from typing import IO
 import rich.console
 import rich.progress
 
-from olm_gather import _config, _errors, _flags, _inspector, _sink
+from olm_gather import _analyze, _config, _errors, _flags, _inspector, _report, _sink
 from olm_gather._version import __version__
 
 MUST_GATHER_DIR = "/must-gather"
@@ -150,8 +150,6 @@ def _summary(
     console: rich.console.Console, result: _inspector.InspectResult, *, verbose: bool, to_stdout: bool
 ) -> None:
     if result.analysis is not None:
-        from olm_gather import _analyze  # noqa: PLC0415
-
         _analyze.render_terminal(result.analysis, console)
     problems = [p for p in result.problems if verbose or p.kind not in ("missing", "log_unavailable")]
     for p in problems:
@@ -167,8 +165,6 @@ def _summary(
 
 
 def _analyze_command(argv: list[str]) -> int:
-    from olm_gather import _analyze, _report  # noqa: PLC0415
-
     parser = argparse.ArgumentParser(
         prog="olm-gather analyze",
         description="Diagnose the OLM operators in a gathered must-gather directory or .tar.gz, offline.",
@@ -190,7 +186,7 @@ def _analyze_command(argv: list[str]) -> int:
     with open(report, "w", encoding="utf-8") as f:
         f.write(_report.render_html(analysis, tree))
     if args.format == "json":
-        sys.stdout.write(_analyze.to_json(analysis) + "\n")
+        sys.stdout.write(_analyze.to_json(analysis))
         return 0
     console = rich.console.Console(highlight=False)
     _analyze.render_terminal(analysis, console)

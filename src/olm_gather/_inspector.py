@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from olm_gather import _config, _errors, _kube, _layout, _output, _redact, _sink, _traverse
+from olm_gather import _analyze, _config, _errors, _kube, _layout, _output, _redact, _report, _sink, _traverse
 from olm_gather._version import __version__
 
 PRODUCT = "olm-gather"
@@ -269,8 +269,6 @@ class _Run:
         return orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"
 
     def _analyze(self, out: _output.Output, result: InspectResult) -> InspectResult:
-        from olm_gather import _analyze, _report  # noqa: PLC0415 - analysis is optional at the end of a gather
-
         tree = _analyze.MemoryTree(out.files)
         analysis = _analyze.analyze(tree)
         out.put_text(_layout.REPORT_HTML, _report.render_html(analysis, tree).encode("utf-8"))

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import IO
 
 from olm_gather import _redact, _sink, _yaml
+from olm_gather._analyze import _tree
 
-_TAIL = 16 * 1024  # bytes of each log kept for the analysis (last lines of a crash)
+# Bytes of each log kept for the analysis: the same tail `analyze` reads from a tree on disk.
+_TAIL = _tree.LOG_TAIL_BYTES
 
 
 class Output:

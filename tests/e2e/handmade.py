@@ -374,6 +374,7 @@ def create(api: Api) -> Scenario:
             f"namespaces/{ns_b}/{olm_group}/clusterserviceversions/gamma.v1.yaml",
             f"namespaces/{ns_b}/apps/deployments/gamma-operator.yaml",
             f"namespaces/{ns_b}/core/pods.yaml",
+            f"namespaces/{ns_b}/core/events.yaml",
         }
     )
     noise.update(

@@ -60,7 +60,7 @@ class Api:
         while True:
             try:
                 value = check()
-            except Exception:  # noqa: BLE001 - not there yet
+            except Exception:
                 value = None
             if value:
                 return value

@@ -1,4 +1,5 @@
-"""olm-gather against the real local API server on a hand-made OLM scenario: the exact set of paths for one
+"""olm-gather against a real local API server (with OLM's CRDs, without its controllers) on a hand-made OLM
+scenario: the exact set of paths for one
 package and for all, no canary anywhere, the writer replaced by an in-memory one (the design's test plan), the
 CLI and the must-gather entrypoint as a user runs them."""
 
@@ -26,8 +27,8 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
-def api(kubeconfig: str) -> Iterator[Api]:
-    a = Api(kubeconfig)
+def api(plain_kubeconfig: str) -> Iterator[Api]:
+    a = Api(plain_kubeconfig)
     yield a
     a.close()
 
@@ -79,6 +80,16 @@ def _workload_paths(api: Api, ns: str, deployment: str) -> set[str]:
     return paths
 
 
+def _service_paths(api: Api, ns: str, service: str) -> set[str]:
+    """Ground truth from the cluster: the Endpoints and EndpointSlices Kubernetes made for a Service."""
+    slices = api.kube.list(
+        f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices",
+        label_selector=f"kubernetes.io/service-name={service}",
+    )
+    paths = {f"namespaces/{ns}/discovery.k8s.io/endpointslices/{s['metadata']['name']}.yaml" for s in slices}
+    return paths | {f"namespaces/{ns}/core/endpoints/{service}.yaml"}
+
+
 def _ours(paths: set[str], s: handmade.Scenario) -> set[str]:
     """Paths of the scenario's namespaces and cluster objects (OLM's own pods, when present, are checked apart)."""
     return {
@@ -96,11 +107,17 @@ def _assert_no_canary(files: dict[str, bytes]) -> None:
             assert form not in text, f"{form!r} leaked into {path}"
 
 
-def test_one_package_exact_paths_in_memory(api: Api, scenario: handmade.Scenario, kubeconfig: str) -> None:
+def test_one_package_exact_paths_in_memory(api: Api, scenario: handmade.Scenario, plain_kubeconfig: str) -> None:
     writer = olm_gather.MemoryWriter()
-    result = olm_gather.new(kubeconfig=kubeconfig, package="alpha", namespace=scenario.ns_a, writer=writer).inspect()
+    result = olm_gather.new(
+        kubeconfig=plain_kubeconfig, package="alpha", namespace=scenario.ns_a, writer=writer
+    ).inspect()
     assert writer.closed and result.location == "<memory>"
-    expected = scenario.expected_alpha | _workload_paths(api, scenario.ns_a, "alpha-operator")
+    expected = (
+        scenario.expected_alpha
+        | _workload_paths(api, scenario.ns_a, "alpha-operator")
+        | _service_paths(api, scenario.ns_a, "alpha-svc")
+    )
     written = set(writer.files)
     assert _ours(written, scenario) == expected
     assert not written & scenario.noise
@@ -127,15 +144,16 @@ def test_one_package_exact_paths_in_memory(api: Api, scenario: handmade.Scenario
     assert pods["kind"] == "PodList" and all(p["kind"] == "Pod" for p in pods["items"])
 
 
-def test_all_packages(api: Api, scenario: handmade.Scenario, kubeconfig: str) -> None:
+def test_all_packages(api: Api, scenario: handmade.Scenario, plain_kubeconfig: str) -> None:
     writer = olm_gather.MemoryWriter()
-    olm_gather.new(kubeconfig=kubeconfig, writer=writer).inspect()
+    olm_gather.new(kubeconfig=plain_kubeconfig, writer=writer).inspect()
     expected = (
         scenario.expected_alpha
         | scenario.expected_all_extra
         | _workload_paths(api, scenario.ns_a, "alpha-operator")
         | _workload_paths(api, scenario.ns_a, "beta-operator")
         | _workload_paths(api, scenario.ns_b, "gamma-operator")
+        | _service_paths(api, scenario.ns_a, "alpha-svc")
     )
     written = _ours(set(writer.files), scenario)
     # Other tests' operators live in other namespaces; cluster objects of theirs are filtered by name here.
@@ -151,10 +169,10 @@ def test_all_packages(api: Api, scenario: handmade.Scenario, kubeconfig: str) ->
     _assert_no_canary(writer.files)
 
 
-def test_cli_tarball_and_kubectl_plugin(scenario: handmade.Scenario, kubeconfig: str, tmp_path: Path) -> None:
+def test_cli_tarball_and_kubectl_plugin(scenario: handmade.Scenario, plain_kubeconfig: str, tmp_path: Path) -> None:
     out = tmp_path / "alpha.tar.gz"
     run = subprocess.run(
-        [BIN / "olm-gather", "--kubeconfig", kubeconfig, "-p", "alpha", "-n", scenario.ns_a, "-o", str(out)],
+        [BIN / "olm-gather", "--kubeconfig", plain_kubeconfig, "-p", "alpha", "-n", scenario.ns_a, "-o", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -172,7 +190,7 @@ def test_cli_tarball_and_kubectl_plugin(scenario: handmade.Scenario, kubeconfig:
         [
             BIN / "kubectl-olm_gather",
             "--kubeconfig",
-            kubeconfig,
+            plain_kubeconfig,
             "-p",
             "alpha",
             "-n",
@@ -194,10 +212,10 @@ def test_cli_tarball_and_kubectl_plugin(scenario: handmade.Scenario, kubeconfig:
     ).is_file()
 
 
-def test_stream_to_stdout(scenario: handmade.Scenario, kubeconfig: str, tmp_path: Path) -> None:
+def test_stream_to_stdout(scenario: handmade.Scenario, plain_kubeconfig: str, tmp_path: Path) -> None:
     with open(tmp_path / "s.tar.gz", "wb") as f:
         run = subprocess.run(
-            [BIN / "olm-gather", "--kubeconfig", kubeconfig, "-p", "alpha", "-n", scenario.ns_a, "-o", "-"],
+            [BIN / "olm-gather", "--kubeconfig", plain_kubeconfig, "-p", "alpha", "-n", scenario.ns_a, "-o", "-"],
             stdout=f,
             stderr=subprocess.PIPE,
             timeout=120,
@@ -208,11 +226,11 @@ def test_stream_to_stdout(scenario: handmade.Scenario, kubeconfig: str, tmp_path
         assert "must-gather/version" in tar.getnames()
 
 
-def test_must_gather_entrypoint(scenario: handmade.Scenario, kubeconfig: str, tmp_path: Path) -> None:
+def test_must_gather_entrypoint(scenario: handmade.Scenario, plain_kubeconfig: str, tmp_path: Path) -> None:
     root = tmp_path / "must-gather"
     root.mkdir()
     (root / "operator-own-file.txt").write_text("written by the operator's own gather\n")
-    env = dict(os.environ, MUST_GATHER_DIR=str(root), KUBECONFIG=kubeconfig)
+    env = dict(os.environ, MUST_GATHER_DIR=str(root), KUBECONFIG=plain_kubeconfig)
     run = subprocess.run(
         [BIN / "olm-gather-must-gather", "-p", "alpha"],
         capture_output=True,
@@ -235,10 +253,10 @@ def test_must_gather_entrypoint(scenario: handmade.Scenario, kubeconfig: str, tm
         (["--log-limit", "lots"], "invalid size"),
     ],
 )
-def test_usage_errors_are_one_line(args: list[str], message: str, kubeconfig: str, tmp_path: Path) -> None:
+def test_usage_errors_are_one_line(args: list[str], message: str, plain_kubeconfig: str, tmp_path: Path) -> None:
     full = [BIN / "olm-gather", *args, "-o", str(tmp_path / "o")]
     if "--kubeconfig" not in args:
-        full += ["--kubeconfig", kubeconfig]
+        full += ["--kubeconfig", plain_kubeconfig]
     run = subprocess.run(full, capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 2
     assert message in run.stderr

@@ -1,0 +1,118 @@
+"""Runs every rule on every operator of a tree and orders the result.
+
+One operator is one Subscription. Its findings come errors first, then warnings, then infos; within a
+severity, in the pipeline order of `_rules.RULES` (the most fundamental cause first). It reads only the
+must-gather files: `gather.json` is never needed, so trees written by other tools analyze the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from olm_gather._analyze import _doc, _model, _objects, _operator, _rules, _tree
+
+
+def analyze(tree: _tree.Tree | Mapping[str, bytes] | str | os.PathLike[str]) -> _model.Analysis:
+    """Diagnoses every operator of a gathered tree (a Tree, a map of path to bytes, a directory or an archive)."""
+    tree = _tree.open_tree(tree)
+    index = _objects.Index(tree)
+    rows: list[_model.OperatorRow] = []
+    findings: list[_model.Finding] = []
+    for sub in index.all(_objects.OLM, "subscriptions"):
+        op = _operator.build(index, sub)
+        found = operator_findings(op, index)
+        findings += found
+        rows.append(_row(op, found))
+    findings += _tree_findings(index, bool(rows))
+    return _model.Analysis(operators=tuple(rows), findings=tuple(findings), source=tree.source)
+
+
+def operator_findings(op: _operator.Operator, index: _objects.Index) -> list[_model.Finding]:
+    found: list[_model.Finding] = []
+    for rule in _rules.RULES:
+        found += rule(op, index)
+    found += _rules.healthy(op, found)
+    # sorted() is stable: within a severity the rules' pipeline order stays.
+    return sorted(found, key=lambda f: f.severity.rank)
+
+
+def _row(op: _operator.Operator, found: list[_model.Finding]) -> _model.OperatorRow:
+    severities = {f.severity for f in found}
+    if _model.Severity.ERROR in severities:
+        verdict = _model.Verdict.FAILING
+    elif _model.Severity.WARNING in severities:
+        verdict = _model.Verdict.WARNING
+    else:
+        verdict = _model.Verdict.HEALTHY
+    csv = op.csv
+    first = found[0] if found and verdict is not _model.Verdict.HEALTHY else None
+    return _model.OperatorRow(
+        package=op.package,
+        namespace=op.namespace,
+        subscription=op.name,
+        subscription_state=op.state,
+        install_plan=op.install_plan.name if op.install_plan else op.install_plan_ref,
+        install_plan_phase=op.install_plan_phase,
+        csv=csv.name if csv else (op.current_csv or op.installed_csv),
+        csv_phase=_doc.text(csv.get("status", "phase")) if csv else "",
+        ready_replicas=sum(d.ready for d in op.deployments if d.csv is csv),
+        desired_replicas=sum(d.desired for d in op.deployments if d.csv is csv),
+        verdict=verdict,
+        cause=first.title if first else "",
+    )
+
+
+def _tree_findings(index: _objects.Index, has_operators: bool) -> list[_model.Finding]:
+    """Findings about the tree itself rather than one operator (package, namespace and subscription "")."""
+    out: list[_model.Finding] = []
+
+    def add(
+        severity: _model.Severity, *, rule: str, title: str, message: str, evidence: list[_model.Evidence], step: str
+    ) -> None:
+        out.append(
+            _model.Finding(
+                severity=severity,
+                rule=rule,
+                title=title,
+                package="",
+                namespace="",
+                subscription="",
+                message=message,
+                evidence=tuple(evidence),
+                next_step=step,
+            )
+        )
+
+    for app in ("olm-operator", "catalog-operator"):
+        for pod in index.with_labels(_objects.CORE, "pods", {"app": app}):
+            cause = _rules.pod_cause(pod, index)
+            if cause is not None:
+                add(
+                    _model.Severity.WARNING,
+                    rule="olm-controller-unhealthy",
+                    title="OLM controller unhealthy",
+                    message=f"OLM's {app} is not healthy: {cause.sentence}; OLM cannot act on Subscriptions until it "
+                    "is.",
+                    evidence=cause.evidence,
+                    step=cause.next_step,
+                )
+    if not has_operators:
+        add(
+            _model.Severity.INFO,
+            rule="no-subscription",
+            title="No Subscription",
+            message="The tree holds no Subscription, so there is no operator install to diagnose.",
+            evidence=[],
+            step="Check that the gather selected the right package and namespace.",
+        )
+    for path, reason in index.unreadable:
+        add(
+            _model.Severity.WARNING,
+            rule="unreadable-file",
+            title="Unreadable file",
+            message=f"File {path} could not be read ({reason}); findings may miss what it holds.",
+            evidence=[_model.Evidence(path, "")],
+            step="Check how the file was written; gather again if it is truncated.",
+        )
+    return out
