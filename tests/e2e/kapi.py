@@ -46,6 +46,13 @@ class Api:
             created = self._send("PUT", path, created)
         return created
 
+    def create_subresource(
+        self, api_version: str, kind: str, name: str, namespace: str, sub: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """POSTs to a subresource (a ServiceAccount's `token`)."""
+        path = self.resource(api_version, kind).path(namespace=namespace, name=name) + f"/{sub}"
+        return self._send("POST", path, body)
+
     def get(self, api_version: str, kind: str, name: str, namespace: str = "") -> dict[str, Any]:
         return self.kube.get(self.resource(api_version, kind).path(namespace=namespace, name=name))
 

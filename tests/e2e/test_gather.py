@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import subprocess
 import sys
@@ -184,11 +185,14 @@ def test_cli_tarball_and_kubectl_plugin(scenario: handmade.Scenario, plain_kubec
         names = {m.name for m in tar if m.isfile()}
     assert f"alpha/namespaces/{scenario.ns_a}/operators.coreos.com/subscriptions/alpha.yaml" in names
 
+    # As a kubectl plugin: kubectl finds kubectl-olm_gather on PATH and maps `olm-gather` to it.
     plugin_dir = tmp_path / "plugin"
+    kubectl = Path(plain_kubeconfig).parent / "bin" / "kubectl"
     env = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}")
     run = subprocess.run(
         [
-            BIN / "kubectl-olm_gather",
+            kubectl,
+            "olm-gather",
             "--kubeconfig",
             plain_kubeconfig,
             "-p",
@@ -261,6 +265,94 @@ def test_usage_errors_are_one_line(args: list[str], message: str, plain_kubeconf
     assert run.returncode == 2
     assert message in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_lists_are_paginated(api: Api, scenario: handmade.Scenario) -> None:
+    """The real server's limit/continue: pages of 2 give the same items as one page, one request per page."""
+    path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    before = api.kube.requests
+    whole = [o["metadata"]["uid"] for o in api.kube.list(path)]
+    assert api.kube.requests - before == 1
+    before = api.kube.requests
+    paged = [o["metadata"]["uid"] for o in api.kube.list(path, page_size=2)]
+    assert paged == whole and len(whole) > 4
+    assert api.kube.requests - before == math.ceil(len(whole) / 2)
+
+
+def _kubeconfig_for_token(source: str, token: str, path: Path) -> str:
+    config = yaml.safe_load(Path(source).read_text())
+    config["users"] = [{"name": "limited", "user": {"token": token}}]
+    for context in config["contexts"]:
+        context["context"]["user"] = "limited"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def test_forbidden_is_recorded_and_exits_1(
+    api: Api, scenario: handmade.Scenario, plain_kubeconfig: str, tmp_path: Path
+) -> None:
+    """A user who may read OLM's objects but not Secrets, pods or logs: the gather goes on, records each 403 and
+    exits 1 with gather.json saying incomplete."""
+    ns = scenario.ns_a
+    api.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "limited", "namespace": ns}})
+    rules = [
+        {
+            "apiGroups": ["operators.coreos.com", "apps", "apiextensions.k8s.io", "rbac.authorization.k8s.io"],
+            "resources": ["*"],
+            "verbs": ["get", "list"],
+        },
+        {
+            "apiGroups": [""],
+            "resources": ["namespaces", "configmaps", "services", "serviceaccounts", "events"],
+            "verbs": ["get", "list"],
+        },
+    ]
+    name = f"olm-gather-limited-{scenario.suffix}"
+    api.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": name},
+            "rules": rules,
+        }
+    )
+    api.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": "limited", "namespace": ns}],
+        }
+    )
+    try:
+        token = api.create_subresource(
+            "v1",
+            "ServiceAccount",
+            "limited",
+            ns,
+            "token",
+            {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}},
+        )["status"]["token"]
+        kubeconfig = _kubeconfig_for_token(plain_kubeconfig, token, tmp_path / "limited.kubeconfig")
+        out = tmp_path / "out"
+        run = subprocess.run(
+            [BIN / "olm-gather", "--kubeconfig", kubeconfig, "-p", "alpha", "-n", ns, "-o", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert run.returncode == 1, run.stderr
+        assert "Traceback" not in run.stderr and "incomplete" in run.stderr
+        record = json.loads((out / "gather.json").read_text())
+        assert record["incomplete"] is True
+        forbidden = [p for p in record["problems"] if p["kind"] == "forbidden"]
+        assert any("Secret" in p["target"] or "secrets" in p["message"] for p in forbidden), forbidden
+        assert (out / "namespaces" / ns / "operators.coreos.com" / "subscriptions" / "alpha.yaml").is_file()
+    finally:
+        api.delete("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", name)
+        api.delete("rbac.authorization.k8s.io/v1", "ClusterRole", name)
 
 
 def test_unreachable_server_is_one_line(tmp_path: Path) -> None:

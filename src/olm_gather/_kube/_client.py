@@ -80,11 +80,12 @@ class Kube:
         label_selector: str = "",
         field_selector: str = "",
         metadata_only: bool = False,
+        page_size: int = PAGE_SIZE,
     ) -> Iterator[Obj]:
         """Yields every item of a collection, page by page (`limit`/`continue`). When a continue token expires
         (410) the list restarts from the beginning and skips what it already yielded."""
         seen: set[str] = set()
-        query = {"limit": str(PAGE_SIZE)}
+        query = {"limit": str(page_size)}
         if label_selector:
             query["labelSelector"] = label_selector
         if field_selector:
