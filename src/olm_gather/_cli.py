@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import IO
 
@@ -17,6 +18,7 @@ from olm_gather import _analyze, _config, _errors, _flags, _inspector, _report, 
 from olm_gather._version import __version__
 
 MUST_GATHER_DIR = "/must-gather"
+_PLAIN_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
 
 _EPILOG = """examples:
   olm-gather                                  every operator OLM installed, into ./must-gather.local.<time>
@@ -115,6 +117,7 @@ class _ProgressView:
         self._console = console
         self._enabled = enabled
         self._phase = ""
+        self._next_line = 0.0
         self._progress: rich.progress.Progress | None = None
         self._task: rich.progress.TaskID | None = None
 
@@ -141,8 +144,10 @@ class _ProgressView:
         counts = f"{p.objects} objects, {p.logs} logs, {p.problems} problems"
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, description=p.phase, counts=counts)
-        elif self._enabled and p.phase != self._phase:
+        elif self._enabled and p.phase != self._phase and time.monotonic() >= self._next_line:
+            # Not a terminal (CI logs, a pipe): a line when the phase changes, at most every few seconds.
             self._console.print(f"gathering {p.phase} ({counts})")
+            self._next_line = time.monotonic() + _PLAIN_INTERVAL
         self._phase = p.phase
 
 
