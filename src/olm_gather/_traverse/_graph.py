@@ -351,16 +351,13 @@ class Traversal:
         operator = self._maybe_res(_olm.GROUP, "Operator")
         if operator is None:
             return
-        fetches = []
-        for sub in subscriptions:
-            name = f"{_olm.package_of(sub)}.{_olm.namespace(sub)}"
-            fetches.append((name, operator.path(name=name)))
+        names = sorted({f"{_olm.package_of(sub)}.{_olm.namespace(sub)}" for sub in subscriptions})
 
-        def get(job: tuple[str, str]) -> Obj:
-            return self._kube.get(job[1])
+        def get(name: str) -> Obj:
+            return self._kube.get(operator.path(name=name))
 
         refs: list[tuple[str, Obj]] = []
-        for (name, _path), result in self._kube.map_unordered(get, fetches):
+        for name, result in self._kube.map_unordered(get, names):
             if isinstance(result, _errors.NotFoundError):
                 continue  # OLM makes Operator objects only when its operator controller runs; absence is normal
             if isinstance(result, BaseException):
@@ -369,8 +366,8 @@ class Traversal:
             yield from self._accept(operator, result, f"Operator of Subscription {name}")
             for ref in ((result.get("status") or {}).get("components") or {}).get("refs") or []:
                 refs.append((name, ref))
-        fetches2 = [self._component_fetch(name, ref) for name, ref in refs]
-        yield from self._run_fetches(f for f in fetches2 if f is not None)
+        components = (self._component_fetch(name, ref) for name, ref in refs)
+        yield from self._run_fetches(f for f in components if f is not None)
 
     def _component_fetch(self, operator: str, ref: Obj) -> _Fetch | None:
         api_version = str(ref.get("apiVersion", ""))
