@@ -60,15 +60,26 @@ class DirectoryWriter:
 
 class TarStreamWriter:
     """Writes a gzip-compressed tar to a binary file object as it goes (stdout with `-o -`). Entries sit under
-    one top folder, `prefix`, as `oc adm must-gather` archives do, so extracting gives one directory."""
+    one top folder, `prefix`, as `oc adm must-gather` archives do, so extracting gives one directory. Nothing is
+    written before the first file, so a gather that fails to connect leaves no half archive behind."""
 
     def __init__(self, fileobj: IO[bytes], *, prefix: str = "must-gather", location: str = "<stream>") -> None:
         self.location = location
+        self._fileobj = fileobj
         self._prefix = prefix.strip("/")
-        self._tar = tarfile.open(fileobj=fileobj, mode="w|gz", format=tarfile.PAX_FORMAT)  # noqa: SIM115 - closed in close()
+        self._tar_file: tarfile.TarFile | None = None
         self._dirs: set[str] = set()
         self._mtime = time.time()
         self._lock = threading.Lock()
+
+    def _target(self) -> IO[bytes]:
+        return self._fileobj
+
+    @property
+    def _tar(self) -> tarfile.TarFile:
+        if self._tar_file is None:
+            self._tar_file = tarfile.open(fileobj=self._target(), mode="w|gz", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+        return self._tar_file
 
     def _info(self, path: str, size: int) -> tarfile.TarInfo:
         name = f"{self._prefix}/{path}" if self._prefix else path
@@ -100,24 +111,31 @@ class TarStreamWriter:
             self._tar.addfile(self._info(path, size), source)
 
     def close(self) -> None:
-        self._tar.close()
+        if self._tar_file is not None:
+            self._tar_file.close()
 
 
 class TarGzWriter(TarStreamWriter):
-    """Writes a `.tar.gz` file; the top folder inside is the archive's name without `.tar.gz`."""
+    """Writes a `.tar.gz` file, created with the first entry; the top folder inside is the archive's name
+    without `.tar.gz`."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         base = os.path.basename(self.path)
         prefix = base[: -len(".tar.gz")] if base.endswith(".tar.gz") else base.rsplit(".", 1)[0]
+        self._file: IO[bytes] | None = None
+        super().__init__(io.BytesIO(), prefix=prefix, location=self.path)
+
+    def _target(self) -> IO[bytes]:
         self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-        super().__init__(self._file, prefix=prefix, location=self.path)
+        return self._file
 
     def close(self) -> None:
         try:
             super().close()
         finally:
-            self._file.close()
+            if self._file is not None:
+                self._file.close()
 
 
 class MemoryWriter:

@@ -355,7 +355,8 @@ def test_forbidden_is_recorded_and_exits_1(
         api.delete("rbac.authorization.k8s.io/v1", "ClusterRole", name)
 
 
-def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("output", ["o", "o.tar.gz"])
+def test_unreachable_server_is_one_line(tmp_path: Path, output: str) -> None:
     config = tmp_path / "kubeconfig"
     config.write_text(
         yaml.safe_dump(
@@ -372,7 +373,7 @@ def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
         )
     )
     run = subprocess.run(
-        [BIN / "olm-gather", "--kubeconfig", str(config), "-o", str(tmp_path / "o")],
+        [BIN / "olm-gather", "--kubeconfig", str(config), "-o", str(tmp_path / output)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -381,4 +382,4 @@ def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "cannot reach the API server https://127.0.0.1:1" in run.stderr and "Connection refused" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "o").exists()
+    assert not (tmp_path / output).exists()  # no empty directory or half archive left behind
