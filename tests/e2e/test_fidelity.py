@@ -14,6 +14,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 import olm_gather
 from catalog import canaries
@@ -99,11 +100,14 @@ def _check_with_omg(root: Path, ns: str, record: dict, tmp_path: Path) -> None:
             listing = _omg(["get", resource, "-n", ns], home)
             for name in names:
                 assert name in listing, f"omg get {resource} -n {ns} misses {name}:\n{listing}"
-    pods = [o["name"] for o in objects if o["kind"] == "Pod" and o["namespace"] == ns]
+    pods = [o for o in objects if o["kind"] == "Pod" and o["namespace"] == ns]
     if pods:
         listing = _omg(["get", "pods", "-n", ns], home)
         for pod in pods:
-            assert pod in listing
+            # The pod's row carries the phase the cluster had (Running for every kwok pod here).
+            phase = yaml.safe_load((root / pod["path"]).read_text())["status"]["phase"]
+            row = next((line for line in listing.splitlines() if line.split()[:1] == [pod["name"]]), "")
+            assert phase in row.split(), f"omg get pods -n {ns}: {pod['name']} not {phase}:\n{listing}"
         logs = [entry for entry in record["logs"] if entry["namespace"] == ns and not entry["previous"]]
         if logs:
             text = _omg(["logs", logs[0]["pod"], "-c", logs[0]["container"], "-n", ns], home)
