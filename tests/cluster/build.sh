@@ -9,7 +9,7 @@ export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 cache_root="${OLM_GATHER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/olm-gather}/cluster"
 
 # Bump a component's recipe revision when its build command below changes in a way that changes the binaries.
-declare -A RECIPE=([kube]=1 [etcd]=1 [kwok]=1 [olm]=3)
+declare -A RECIPE=([kube]=1 [etcd]=1 [kwok]=1 [olm]=4)
 
 # The key covers the component's pinned module files and recipe, so any change of pin or flag gives a new folder
 # (and Go's own build cache keeps such a rebuild to the packages that changed).
@@ -54,7 +54,12 @@ build() {
         github.com/operator-framework/operator-lifecycle-manager/cmd/catalog
       # opm embeds sqlite through cgo.
       GOWORK=$work GOFLAGS= CGO_ENABLED=1 go build -trimpath -tags json1,containers_image_openpgp -ldflags "-s -w" \
-        -o "$out/opm" github.com/operator-framework/operator-registry/cmd/opm ;;
+        -o "$out/opm" github.com/operator-framework/operator-registry/cmd/opm
+      # An unpatched binary would bind *:8080 and clash with other processes: refuse to cache one.
+      for b in olm catalog; do
+        grep -q OLM_HEALTH_ADDR "$out/$b" || { echo "build.sh: $b was built without the listen patch" >&2; return 1; }
+      done
+      grep -q OPM_SERVE_HOST "$out/opm" || { echo "build.sh: opm was built without the listen patch" >&2; return 1; } ;;
     *) echo "unknown component $c" >&2; return 2 ;;
   esac
   echo "built $c in $((SECONDS - start))s" >&2
@@ -63,7 +68,8 @@ build() {
 
 # Prints the bin folder of a component (building it first if needed).
 if [[ ${1:-} == --bin ]]; then
-  build "$2" && echo "$(component_dir "$2")/bin"
+  build "$2"  # not in an && list: set -e must stay in force inside build
+  echo "$(component_dir "$2")/bin"
   exit
 fi
 for c in "${@:-kube etcd kwok olm}"; do

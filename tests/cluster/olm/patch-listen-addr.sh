@@ -16,7 +16,10 @@ reg_mod=github.com/operator-framework/operator-registry
 
 copy_module() { # module -> path of its writable copy
   local src dst
-  src=$(go list -m -f '{{.Dir}}' "$1")
+  # `go mod download -json` downloads the pinned version when the module cache is cold (`go list -m` would
+  # print an empty Dir there).
+  src=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -d $src ]] || { echo "patch-listen-addr.sh: cannot find the source of $1" >&2; exit 1; }
   dst="$dir/$(basename "$1")"
   rm -rf "$dst" && mkdir -p "$dir" && cp -r "$src" "$dst" && chmod -R u+w "$dst"
   echo "$dst"
