@@ -383,3 +383,27 @@ def test_unreachable_server_is_one_line(tmp_path: Path, output: str) -> None:
     assert "cannot reach the API server https://127.0.0.1:1" in run.stderr and "Connection refused" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert not (tmp_path / output).exists()  # no empty directory or half archive left behind
+
+
+def test_unknown_package_names_the_packages_there(
+    scenario: handmade.Scenario, plain_kubeconfig: str, tmp_path: Path
+) -> None:
+    run = subprocess.run(
+        [
+            BIN / "olm-gather",
+            "--kubeconfig",
+            plain_kubeconfig,
+            "-p",
+            "alpah",
+            "-n",
+            scenario.ns_a,
+            "-o",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Subscription for package alpah" in run.stderr and "alpha, beta" in run.stderr

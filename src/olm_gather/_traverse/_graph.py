@@ -84,10 +84,18 @@ class Traversal:
     # --- entry ------------------------------------------------------------------------------------------------
 
     def run(self) -> Iterator[Item]:
-        subscriptions = self._subscriptions()
+        subscriptions, packages = self._subscriptions()
         self.subscriptions = subscriptions
         yield from self._accept_all(self._res(_olm.GROUP, "Subscription"), subscriptions, "selected Subscription")
         if not subscriptions:
+            where = f"namespace {self._options.namespace}" if self._options.namespace else "any namespace"
+            others = ", ".join(packages) or "none"
+            what = f"package {self._options.package}" if self._options.package else "any package"
+            yield Problem(
+                kind="not_found",
+                target=f"Subscription for {what} in {where}",
+                message=f"nothing to gather; Subscriptions there are for packages: {others}",
+            )
             return
         namespaces = sorted({_olm.namespace(s) for s in subscriptions})
         by_ns = yield from self._namespace_lists(namespaces)
@@ -119,13 +127,15 @@ class Traversal:
 
     # --- phase 1: Subscriptions ------------------------------------------------------------------------------------
 
-    def _subscriptions(self) -> list[Obj]:
+    def _subscriptions(self) -> tuple[list[Obj], list[str]]:
+        """The selected Subscriptions, and the packages of all Subscriptions listed (to help with a typo)."""
         subscription = self._res(_olm.GROUP, "Subscription")
-        found = self._kube.list(subscription.path(namespace=self._options.namespace))
-        return sorted(
+        found = list(self._kube.list(subscription.path(namespace=self._options.namespace)))
+        selected = sorted(
             (s for s in found if not self._options.package or _olm.package_of(s) == self._options.package),
             key=lambda s: (_olm.namespace(s), _olm.name(s)),
         )
+        return selected, sorted({_olm.package_of(s) for s in found})
 
     # --- phase 2: what lives in the Subscriptions' namespaces ------------------------------------------------------
 
