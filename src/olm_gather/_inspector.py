@@ -140,9 +140,11 @@ class _Run:
             finished = datetime.datetime.now(datetime.UTC)
             result = self._result(out, started, finished)
             out.put_text(_layout.GATHER_JSON, self._gather_json(result, traversal))
+            stamp = f"{_go_time(started)}\n{_go_time(finished)}\n".encode()
+            out.put_text(_layout.TIMESTAMP, stamp)
             if self.config.analyze:
+                out.files[_layout.TIMESTAMP] = stamp  # the report says when the tree was gathered
                 result = self._analyze(out, result)
-            out.put_text(_layout.TIMESTAMP, f"{_go_time(started)}\n{_go_time(finished)}\n".encode())
         finally:
             out.close()
         return result
@@ -269,7 +271,7 @@ class _Run:
         return orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"
 
     def _analyze(self, out: _output.Output, result: InspectResult) -> InspectResult:
-        tree = _analyze.MemoryTree(out.files)
+        tree = _analyze.MemoryTree(out.files, source=out.location)
         analysis = _analyze.analyze(tree)
         out.put_text(_layout.REPORT_HTML, _report.render_html(analysis, tree).encode("utf-8"))
         return dataclasses.replace(result, analysis=analysis)
