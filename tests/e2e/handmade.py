@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import secrets
 from typing import Any
 
@@ -15,6 +16,9 @@ from tests.e2e.kapi import Api
 CANARY = "hm-canary-4b1d"  # never allowed in the output, in any encoding
 OLM = "operators.coreos.com/v1alpha1"
 NOW = "2026-01-01T00:00:00Z"
+BUNDLE_IMAGE = "registry.example.com/alpha-bundle:v1"
+# OLM names a bundle's unpack Job sha256(bundle path) in hex, cut to 63 characters.
+UNPACK_NAME = hashlib.sha256(BUNDLE_IMAGE.encode()).hexdigest()[:63]
 
 
 @dataclasses.dataclass
@@ -142,6 +146,15 @@ def create(api: Api) -> Scenario:
             "status": {
                 "phase": "Complete",
                 "catalogSources": ["cat"],
+                "bundleLookups": [
+                    {
+                        "path": BUNDLE_IMAGE,
+                        "identifier": "alpha.v1",
+                        "replaces": "",
+                        "catalogSourceRef": {"kind": "CatalogSource", "name": "cat", "namespace": ns_a},
+                        "conditions": [{"type": "BundleLookupPending", "status": "True", "reason": "JobIncomplete"}],
+                    }
+                ],
                 "plan": [
                     _step("alpha.v1", "operators.coreos.com", "v1alpha1", "ClusterServiceVersion", "alpha.v1"),
                     _step("alpha.v1", "apiextensions.k8s.io", "v1", "CustomResourceDefinition", f"alphas.{group}"),
@@ -212,6 +225,21 @@ def create(api: Api) -> Scenario:
     deployment(ns_a, "beta-operator", beta_csv)
     deployment(ns_b, "gamma-operator", gamma_csv)
     deployment(ns_a, "unrelated", None)
+    unpack_labels = {"olm.managed": "true", "operatorframework.io/bundle-unpack-ref": UNPACK_NAME}
+    api.create(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": _meta(UNPACK_NAME, ns_a, labels=unpack_labels),
+            "spec": {
+                "backoffLimit": 3,
+                "template": {
+                    "metadata": {"labels": unpack_labels},
+                    "spec": {"restartPolicy": "Never", "containers": [{"name": "extract", "image": BUNDLE_IMAGE}]},
+                },
+            },
+        }
+    )
     owned = [_owner(alpha_csv)]
     api.create(
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta("alpha-sa", ns_a, ownerReferences=owned)}
@@ -355,6 +383,7 @@ def create(api: Api) -> Scenario:
         f"namespaces/{ns_a}/core/secrets/alpha-bundle.yaml",
         f"namespaces/{ns_a}/core/secrets/alpha-operator-service-cert.yaml",
         f"namespaces/{ns_a}/apps/deployments/alpha-operator.yaml",
+        f"namespaces/{ns_a}/batch/jobs/{UNPACK_NAME}.yaml",
         f"namespaces/{ns_a}/core/events.yaml",
         f"namespaces/{ns_a}/core/pods.yaml",
     ]:

@@ -45,6 +45,11 @@ def scenario(api: Api) -> Iterator[handmade.Scenario]:
                 api.get("apps/v1", "Deployment", d, ns).get("status", {}).get("availableReplicas") == 1
             ),
         )
+    selector = f"operatorframework.io/bundle-unpack-ref={handmade.UNPACK_NAME}"
+    api.wait(
+        "the unpack Job's pod",
+        lambda: list(api.kube.list(f"/api/v1/namespaces/{s.ns_a}/pods", label_selector=selector)),
+    )
     yield s
     for ns in (s.ns_a, s.ns_b):
         api.delete("v1", "Namespace", ns)
@@ -78,6 +83,21 @@ def _workload_paths(api: Api, ns: str, deployment: str) -> set[str]:
         name = pod["metadata"]["name"]
         paths.add(f"namespaces/{ns}/pods/{name}/{name}.yaml")
         paths.add(f"namespaces/{ns}/pods/{name}/manager/manager/logs/current.log")
+    return paths
+
+
+def _unpack_pod_paths(api: Api, ns: str) -> set[str]:
+    """Ground truth from the cluster: the Pods the Job controller made for the bundle unpack Job, and their logs."""
+    selector = f"operatorframework.io/bundle-unpack-ref={handmade.UNPACK_NAME}"
+    pods = list(api.kube.list(f"/api/v1/namespaces/{ns}/pods", label_selector=selector))
+    assert pods, "the Job controller made no unpack pod"
+    paths = set()
+    for pod in pods:
+        name = pod["metadata"]["name"]
+        paths |= {
+            f"namespaces/{ns}/pods/{name}/{name}.yaml",
+            f"namespaces/{ns}/pods/{name}/extract/extract/logs/current.log",
+        }
     return paths
 
 
@@ -118,6 +138,7 @@ def test_one_package_exact_paths_in_memory(api: Api, scenario: handmade.Scenario
         scenario.expected_alpha
         | _workload_paths(api, scenario.ns_a, "alpha-operator")
         | _service_paths(api, scenario.ns_a, "alpha-svc")
+        | _unpack_pod_paths(api, scenario.ns_a)
     )
     written = set(writer.files)
     assert _ours(written, scenario) == expected
@@ -155,6 +176,7 @@ def test_all_packages(api: Api, scenario: handmade.Scenario, plain_kubeconfig: s
         | _workload_paths(api, scenario.ns_a, "beta-operator")
         | _workload_paths(api, scenario.ns_b, "gamma-operator")
         | _service_paths(api, scenario.ns_a, "alpha-svc")
+        | _unpack_pod_paths(api, scenario.ns_a)
     )
     written = _ours(set(writer.files), scenario)
     # Other tests' operators live in other namespaces; cluster objects of theirs are filtered by name here.

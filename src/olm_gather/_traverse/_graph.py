@@ -10,6 +10,7 @@ It yields items as they arrive and never writes files or prints.
     │   ├── cluster objects labelled olm.owner=<csv> (ClusterRoles, bindings, APIServices, webhooks)
     │   └── namespaced objects with an ownerReference to the CSV (Secrets, Services, OperatorCondition...)
     ├── Operator components (status.components.refs)
+    ├── bundle unpack Jobs of the InstallPlans' bundleLookups, and their Pods → logs
     ├── OLM's own olm-operator and catalog-operator pods → logs
     ├── Events about gathered objects and the namespaces
     └── CRDs of every gathered custom kind
@@ -103,6 +104,7 @@ class Traversal:
         yield from self._created_by_csvs(csvs)
         yield from self._service_endpoints()
         yield from self._operator_components(subscriptions)
+        yield from self._unpack_jobs()
         pods = yield from self._workload_pods()
         if self._options.logs:
             yield from self._logs(pods)
@@ -398,6 +400,21 @@ class Traversal:
             return [] if _olm.is_copied_csv(obj) and kind == _olm.CSV_KIND else [(resource, obj)]
 
         return fetch, reason
+
+    def _unpack_jobs(self) -> Iterator[Item]:
+        """The bundle unpack Jobs of the gathered InstallPlans and their Pods (whose logs say why an unpack failed).
+        Never the unpacked ConfigMap: its data is the bundle's manifests, Secrets included."""
+        refs: set[tuple[str, str]] = set()
+        for key, obj in list(self._seen.items()):
+            if key.group == _olm.GROUP and key.plural == "installplans":
+                refs |= _olm.bundle_unpack_refs(obj)
+        fetches: list[_Fetch] = []
+        for ns, name in sorted(refs):
+            selector = f"{_olm.BUNDLE_UNPACK_REF}={name}"
+            reason = f"bundle unpack of an InstallPlan ({ns}/{name})"
+            fetches.append(self._list_fetch(("batch", "Job"), ns, selector, reason))
+            fetches.append(self._list_fetch(("", "Pod"), ns, selector, reason))
+        yield from self._run_fetches(fetches)
 
     # --- phase 4: pods ----------------------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -16,6 +17,7 @@ OWNER_KIND: Final = "olm.owner.kind"
 COPIED_FROM: Final = "olm.copiedFrom"
 CATALOG_SOURCE_LABEL: Final = "olm.catalogSource"
 CSV_KIND: Final = "ClusterServiceVersion"
+BUNDLE_UNPACK_REF: Final = "operatorframework.io/bundle-unpack-ref"
 
 # InstallPlan steps name this made-up kind for a Secret shipped in a bundle.
 STEP_KIND_ALIASES: Final = {"BundleSecret": "Secret"}
@@ -108,6 +110,17 @@ def plan_csv_names(install_plan: Obj) -> set[str]:
     names = {str(n) for n in (install_plan.get("spec") or {}).get("clusterServiceVersionNames") or []}
     names.update(str(s.get("resolving", "")) for s in steps(install_plan) if s.get("resolving"))
     return names
+
+
+def bundle_unpack_refs(install_plan: Obj) -> set[tuple[str, str]]:
+    """(namespace, name) of the unpack Job of each bundle an InstallPlan looks up. OLM names the Job (and its
+    ConfigMap) after the bundle path: sha256 in hex, cut to 63 characters, in the CatalogSource's namespace."""
+    refs = set()
+    for lookup in (install_plan.get("status") or {}).get("bundleLookups") or []:
+        path, source = str(lookup.get("path", "")), lookup.get("catalogSourceRef") or {}
+        if path and source.get("namespace"):
+            refs.add((str(source["namespace"]), hashlib.sha256(path.encode()).hexdigest()[:63]))
+    return refs
 
 
 def replaces_of(csv: Obj) -> str:
