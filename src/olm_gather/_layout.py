@@ -34,8 +34,9 @@ CORE = "core"
 CRD_GROUP = "apiextensions.k8s.io"
 CRD_PLURAL = "customresourcedefinitions"
 
-# Names are DNS labels or subdomains; anything else (a slash, "..") would escape the tree.
-_SAFE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._:-]*[A-Za-z0-9])?$")
+# The API server accepts any name that is a valid path segment (RBAC names such as `system:foo@bar` included), so
+# refuse exactly what is not one: empty, `.`, `..`, or a `/`, `%` or NUL, which could escape or alter the tree.
+_UNSAFE = re.compile(r"[/%\x00]")
 
 
 class UnsafeNameError(ValueError):
@@ -43,7 +44,7 @@ class UnsafeNameError(ValueError):
 
 
 def _segment(value: str) -> str:
-    if not _SAFE.match(value) or ".." in value:
+    if value in ("", ".", "..") or _UNSAFE.search(value):
         raise UnsafeNameError(f"refusing path segment {value!r}")
     return value
 

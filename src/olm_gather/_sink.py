@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 import tarfile
-import threading
 import time
 from typing import IO, Protocol, runtime_checkable
 
@@ -70,7 +69,6 @@ class TarStreamWriter:
         self._tar_file: tarfile.TarFile | None = None
         self._dirs: set[str] = set()
         self._mtime = time.time()
-        self._lock = threading.Lock()
 
     def _target(self) -> IO[bytes]:
         return self._fileobj
@@ -103,12 +101,10 @@ class TarStreamWriter:
                 self._tar.addfile(info)
 
     def write(self, path: str, data: bytes) -> None:
-        with self._lock:
-            self._tar.addfile(self._info(path, len(data)), io.BytesIO(data))
+        self._tar.addfile(self._info(path, len(data)), io.BytesIO(data))
 
     def write_stream(self, path: str, source: IO[bytes], size: int) -> None:
-        with self._lock:
-            self._tar.addfile(self._info(path, size), source)
+        self._tar.addfile(self._info(path, size), source)
 
     def close(self) -> None:
         if self._tar_file is not None:

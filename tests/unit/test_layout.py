@@ -53,3 +53,10 @@ def test_parse_reads_back_what_the_writer_builds(path: str) -> None:
 def test_names_cannot_escape_the_tree(bad: str) -> None:
     with pytest.raises(_layout.UnsafeNameError):
         _layout.object_path(group="", plural="secrets", name=bad, namespace="ops")
+
+
+def test_any_valid_path_segment_name_is_kept() -> None:
+    # RBAC names may hold ':' and '@'; the API server only refuses '/', '%', '.' and '..'.
+    assert _layout.object_path(group="rbac.authorization.k8s.io", plural="clusterroles", name="system:a@b") == (
+        "cluster-scoped-resources/rbac.authorization.k8s.io/clusterroles/system:a@b.yaml"
+    )

@@ -174,17 +174,15 @@ class Traversal:
         csvs: dict[Key, Obj] = {}
         fetches: list[_Fetch] = []
         requested: set[tuple[str, ...]] = set()  # one plan serves several Subscriptions: fetch each target once
+        # CSV -> the CSV it replaces, per namespace: from CSV objects, and from CSV step manifests for CSVs gone since.
+        replaces_by_ns: dict[str, dict[str, str]] = {}
         for sub in subscriptions:
             ns, sub_name = _olm.namespace(sub), _olm.name(sub)
             plans_here = by_ns.get((ns, "InstallPlan"), [])
             csvs_here = by_ns.get((ns, "ClusterServiceVersion"), [])
-            replaces = {_olm.name(c): _olm.replaces_of(c) for c in csvs_here}
-            for plan in plans_here:
-                for step in _olm.steps(plan):
-                    pair = _olm.step_csv_replaces(step)
-                    if pair and pair[1]:
-                        replaces.setdefault(pair[0], pair[1])
-            names = _olm.package_csv_names(_olm.subscription_csv_names(sub), replaces)
+            if ns not in replaces_by_ns:
+                replaces_by_ns[ns] = _replaces_map(csvs_here, plans_here)
+            names = _olm.package_csv_names(_olm.subscription_csv_names(sub), replaces_by_ns[ns])
             ref_name = _olm.installplan_ref_name(sub)
             plans = [
                 p
@@ -605,6 +603,16 @@ class _MissingError(Exception):
         super().__init__(message)
         self.target = target
         self.message = message
+
+
+def _replaces_map(csvs: list[Obj], plans: list[Obj]) -> dict[str, str]:
+    replaces = {_olm.name(c): _olm.replaces_of(c) for c in csvs}
+    for plan in plans:
+        for step in _olm.steps(plan):
+            pair = _olm.step_csv_replaces(step)
+            if pair and pair[1]:
+                replaces.setdefault(pair[0], pair[1])
+    return replaces
 
 
 def _named(names: set[str]) -> Callable[[Obj], bool]:
