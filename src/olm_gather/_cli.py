@@ -1,14 +1,26 @@
 """The `olm-gather` command (also `kubectl olm-gather` and the must-gather image's `gather`). Thin: it parses
 flags, builds the config, renders progress and the summary, and maps errors to exit codes:
-0 complete, 1 gathered with recorded errors, 2 bad usage, config or connection."""
+
+    0    complete
+    1    gathered, but something was refused or failed, or --timeout stopped it (see gather.json)
+    2    nothing gathered: bad usage, kubeconfig, connection, output, or a cluster without OLM
+    3    an unexpected error (a bug): one line, the traceback with -v
+    130  interrupted (SIGINT); 143 terminated (SIGTERM): what was gathered is written, marked incomplete
+    141  the reader of `-o -` went away (quietly, like other Unix tools)
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from types import FrameType
 from typing import IO
 
 import rich.console
@@ -30,19 +42,11 @@ _EPILOG = """examples:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if args[:1] == ["analyze"]:
-            return _analyze_command(args[1:])
-        if args[:1] == ["version"]:
-            print(f"olm-gather {__version__}")
-            return 0
-        return _gather_command(args)
-    except _errors.OlmGatherError as e:
-        _error(e.message)
-        return e.exit_code
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return 130
+    if args[:1] == ["analyze"]:
+        return _guarded(_analyze_command, args[1:])
+    if args[:1] == ["version"]:
+        return _guarded(lambda _: _print_version(), [])
+    return _guarded(_gather_command, args)
 
 
 def must_gather_main(argv: Sequence[str] | None = None) -> int:
@@ -50,11 +54,43 @@ def must_gather_main(argv: Sequence[str] | None = None) -> int:
     to whatever an operator's own must-gather writes there."""
     root = os.environ.get("MUST_GATHER_DIR", MUST_GATHER_DIR)
     args = list(sys.argv[1:] if argv is None else argv)
+    return _guarded(_gather_command, [*args, "--output", root, "--allow-existing"])
+
+
+def _print_version() -> int:
+    print(f"olm-gather {__version__}")
+    return 0
+
+
+def _guarded(command: Callable[[list[str]], int], args: list[str]) -> int:
+    """Runs a command and maps every way it can end to an exit code and at most one line on stderr."""
     try:
-        return _gather_command([*args, "--output", root, "--allow-existing"])
+        return command(args)
+    except _errors.OutputClosedError as e:
+        _quiet_stdout()
+        return e.exit_code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return _errors.OutputClosedError.exit_code
     except _errors.OlmGatherError as e:
         _error(e.message)
         return e.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as e:
+        if "-v" in args or "--verbose" in args:
+            traceback.print_exc()
+        _error(
+            f"unexpected {type(e).__name__}: {' '.join(str(e).split())[:200]} (a bug: run with -v for the traceback)"
+        )
+        return 3
+
+
+def _quiet_stdout() -> None:
+    # Python flushes stdout at exit and would print a second BrokenPipeError: point it at /dev/null first.
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _gather_parser() -> argparse.ArgumentParser:
@@ -73,6 +109,9 @@ def _gather_parser() -> argparse.ArgumentParser:
         default="",
         help="a directory (default ./must-gather.local.<time>), a file ending in .tar.gz, or - for a tar.gz on stdout",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="write over an existing archive or into a non-empty directory"
+    )
     parser.add_argument("--allow-existing", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every problem met while gathering")
@@ -85,15 +124,46 @@ def _gather_command(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     to_stdout = args.output == "-"
     console = rich.console.Console(stderr=True, quiet=args.quiet, highlight=False)
-    writer = _writer(args.output, allow_existing=args.allow_existing)
+    writer = _writer(args.output, allow_existing=args.allow_existing or args.force, force=args.force)
     with _ProgressView(console, enabled=not args.quiet) as view:
         config = _flags.config_from_flags(args, writer=writer, progress=view.update)
-        result = _inspector.Inspector(config).inspect()
+        inspector = _inspector.Inspector(config)
+        with _stop_on_signals(inspector) as received:
+            result = inspector.inspect()
     _summary(console, result, verbose=args.verbose, to_stdout=to_stdout)
+    if received and result.stopped == _errors.INTERRUPTED:
+        return 128 + received[0]  # 130 for SIGINT, 143 for SIGTERM, as a shell reports them
     return result.exit_code
 
 
-def _writer(output: str, *, allow_existing: bool) -> _sink.Writer:
+@contextlib.contextmanager
+def _stop_on_signals(inspector: _inspector.Inspector) -> Iterator[list[int]]:
+    """The first SIGINT or SIGTERM stops fetching and lets the gather finish its output (gather.json says
+    `interrupted`); a second one exits at once. Yields the signals received."""
+    received: list[int] = []
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if received:
+            os._exit(128 + signum)  # the user insists: no cleanup
+        received.append(signum)
+        name = signal.Signals(signum).name
+        inspector.cancel(name)
+        # A signal handler must not re-enter rich's console: write the line straight to the descriptor.
+        os.write(2, f"\n{name}: finishing the output (again to quit at once)\n".encode())
+
+    if threading.current_thread() is not threading.main_thread():
+        yield received  # only the main thread may handle signals (main() called from a library caller's thread)
+        return
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _writer(output: str, *, allow_existing: bool, force: bool) -> _sink.Writer:
+    """The writer for `-o`, refusing at once what cannot work or would overwrite something."""
     if output == "-":
         if sys.stdout.isatty():
             raise _errors.ConfigError("refusing to write a tar.gz to a terminal: redirect stdout or use -o <dir>")
@@ -101,13 +171,32 @@ def _writer(output: str, *, allow_existing: bool) -> _sink.Writer:
     if output.endswith((".tar.gz", ".tgz")):
         if os.path.isdir(output):
             raise _errors.ConfigError(f"{output} is a directory; give a file name ending in .tar.gz")
+        if os.path.lexists(output) and not force:
+            raise _errors.ConfigError(f"{output} exists: choose another --output, or pass --force to replace it")
+        _check_parent(output, create=False)
         return _sink.TarGzWriter(output)
     directory = output or _inspector.default_output_dir()
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise _errors.ConfigError(f"{directory} exists and is not a directory: choose another --output")
     if os.path.isdir(directory) and os.listdir(directory) and not allow_existing:
-        raise _errors.ConfigError(f"{directory} exists and is not empty: choose another --output")
+        raise _errors.ConfigError(
+            f"{directory} exists and is not empty: choose another --output, or pass --force to write into it"
+        )
+    _check_parent(directory, create=True)
     return _sink.DirectoryWriter(directory)
+
+
+def _check_parent(path: str, *, create: bool) -> None:
+    """The nearest existing folder above `path` must be a writable directory (and, for a file, be its parent)."""
+    parent = os.path.dirname(os.path.abspath(path))
+    while create and not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.lexists(parent):
+        raise _errors.ConfigError(f"the folder {parent} does not exist: create it first or choose another --output")
+    if not os.path.isdir(parent):
+        raise _errors.ConfigError(f"{parent} is not a directory: choose another --output")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise _errors.ConfigError(f"{parent} is not writable: choose another --output")
 
 
 class _ProgressView:
@@ -160,10 +249,15 @@ def _summary(
     for p in problems:
         console.print(f"[yellow]{p.kind}[/]: {p.target}: {p.message}", highlight=False)
     seconds = (result.finished - result.started).total_seconds()
-    state = "[red]incomplete[/] (see gather.json problems)" if result.incomplete else "complete"
+    if result.stopped:
+        stop = {_errors.INTERRUPTED: "interrupted", _errors.DEADLINE: "stopped by --timeout"}[result.stopped]
+        state = f"[red]incomplete[/]: {stop}, what was gathered until then is written"
+    else:
+        state = "[red]incomplete[/] (see gather.json problems)" if result.incomplete else "complete"
+    retried = f", {result.retries} retried" if result.retries else ""
     console.print(
         f"gathered {len(result.objects)} objects and {len(result.logs)} logs in {seconds:.1f}s "
-        f"({result.requests} requests): {state}"
+        f"({result.requests} requests{retried}): {state}"
     )
     if not to_stdout:
         console.print(f"output: [bold]{result.location}[/]")
@@ -188,8 +282,11 @@ def _analyze_command(argv: list[str]) -> int:
     tree = _analyze.open_tree(args.path)
     analysis = _analyze.analyze(tree)
     report = args.report or _default_report_path(args.path)
-    with open(report, "w", encoding="utf-8") as f:
-        f.write(_report.render_html(analysis, tree))
+    try:
+        with open(report, "w", encoding="utf-8") as f:
+            f.write(_report.render_html(analysis, tree))
+    except OSError as e:
+        raise _errors.OutputError(f"cannot write the report {report}: {e.strerror or e}; choose --report") from None
     if args.format == "json":
         sys.stdout.write(_analyze.to_json(analysis))
         return 0

@@ -39,6 +39,8 @@ class InspectConfig:
     logs: gather container logs at all.
     analyze: run the analysis at the end and write report.html.
     concurrency: requests in flight at most.
+    timeout_seconds: stop fetching after this many seconds and finish the output, marked incomplete with the
+        reason `deadline`; 0: no limit.
     progress: called from the gathering thread after each item.
     """
 
@@ -53,6 +55,7 @@ class InspectConfig:
     logs: bool = True
     analyze: bool = True
     concurrency: int = DEFAULT_CONCURRENCY
+    timeout_seconds: float = 0
     progress: Callable[[Progress], None] | None = None
 
     def options_record(self) -> dict[str, Any]:
@@ -64,4 +67,5 @@ class InspectConfig:
             "logLimitBytes": self.log_limit_bytes,
             "sinceSeconds": self.since_seconds,
             "logs": self.logs,
+            "timeoutSeconds": self.timeout_seconds,
         }

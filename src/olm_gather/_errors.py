@@ -5,15 +5,20 @@ exceptions never leak out of `_kube`.
     ├── ConfigError                bad options or kubeconfig (which file, which context)
     ├── UnreachableError           the API server cannot be reached (which server, why)
     ├── OlmNotInstalledError       the cluster has no operators.coreos.com CRDs
+    ├── OutputError                the output cannot be written (no room, not a directory, exists)
+    │   └── OutputClosedError      the reader of the output went away (EPIPE): exit quietly, code 141
+    ├── CancelledError             the gather was interrupted or ran out of time (`reason`)
     └── APIError                   the server answered with an error Status
         ├── UnauthorizedError      401: credentials rejected
         ├── ForbiddenError         403: RBAC denies the verb on the resource
         ├── NotFoundError          404
         ├── GoneError              410: a list continue token expired
-        └── ServerError            5xx and anything else
+        └── ServerError            5xx, an answer that is not JSON, and anything else
 
-`APIError`s met while gathering are recorded in gather.json and the run goes on; at the top level (the first
-list of Subscriptions) they stop the run. Each message is one line that says what to do.
+`APIError`s and `UnreachableError`s met while gathering (after retries) are recorded in gather.json and the run
+goes on; at the top level (the first list of Subscriptions) they stop the run. A `CancelledError` while
+gathering ends the fetching but still finishes the output, marked incomplete. Each message is one line that
+says what to do.
 """
 
 from __future__ import annotations
@@ -39,6 +44,30 @@ class UnreachableError(OlmGatherError):
 
 class OlmNotInstalledError(OlmGatherError):
     """The cluster does not serve OLM's operators.coreos.com API."""
+
+
+class OutputError(OlmGatherError):
+    """The output (directory, archive, stream) cannot be written."""
+
+
+class OutputClosedError(OutputError):
+    """The output stream was closed by its reader (`olm-gather -o - | head`)."""
+
+    exit_code = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe
+
+
+class CancelledError(OlmGatherError):
+    """Fetching stopped: `reason` is "interrupted" (SIGINT, SIGTERM, `Inspector.cancel()`) or "deadline"."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        # Raised out of a gather only when nothing was written yet; once output exists the gather finishes it.
+        self.exit_code = 130 if reason == INTERRUPTED else 2
+
+
+INTERRUPTED = "interrupted"
+DEADLINE = "deadline"
 
 
 class APIError(OlmGatherError):

@@ -31,8 +31,16 @@ def parse_duration(text: str) -> int:
     return sum(int(n) * _SECONDS[u] for n, u in _DURATION.findall(text))
 
 
+def parse_timeout(text: str) -> int:
+    """Like `parse_duration`, and a bare number of seconds; `0` means no limit (kubectl's --request-timeout)."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    return parse_duration(text)
+
+
 def add_flags(parser: argparse.ArgumentParser) -> None:
-    """Adds --kubeconfig, --context, -n/--namespace, -p/--package, --log-limit and --since."""
+    """Adds --kubeconfig, --context, -n/--namespace, -p/--package, --log-limit, --since and --timeout."""
     group = parser.add_argument_group("olm-gather")
     group.add_argument(
         "--kubeconfig",
@@ -60,6 +68,14 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
         metavar="DURATION",
         help="only logs newer than this, e.g. 1h (default: all)",
     )
+    group.add_argument(
+        "--timeout",
+        type=parse_timeout,
+        default=0,
+        metavar="DURATION",
+        help="stop fetching after this long, e.g. 5m, and write what was gathered, marked incomplete "
+        "(default: 0, no limit)",
+    )
 
 
 def config_from_flags(args: argparse.Namespace, **overrides: Any) -> _config.InspectConfig:
@@ -71,6 +87,8 @@ def config_from_flags(args: argparse.Namespace, **overrides: Any) -> _config.Ins
         "package": args.package,
         "log_limit_bytes": args.log_limit,
         "since_seconds": args.since,
+        # Parsers built before --timeout existed (an operator's own must-gather) have no such attribute.
+        "timeout_seconds": getattr(args, "timeout", 0),
     }
     values.update(overrides)
     try:
@@ -94,6 +112,12 @@ def click_options(command: Any) -> Any:
         click.option(
             "--since", default="", help="only logs newer than this, e.g. 1h", callback=_click_convert(parse_duration)
         ),
+        click.option(
+            "--timeout",
+            default="0",
+            help="stop fetching after this long and write what was gathered",
+            callback=_click_convert(parse_timeout),
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -102,7 +126,7 @@ def click_options(command: Any) -> Any:
 
 def config_from_click(**kwargs: Any) -> _config.InspectConfig:
     """The InspectConfig of a click command decorated with `click_options`; extra keyword arguments pass through."""
-    names = {"kubeconfig", "context", "namespace", "package", "log_limit", "since"}
+    names = {"kubeconfig", "context", "namespace", "package", "log_limit", "since", "timeout"}
     args = argparse.Namespace(**{k: kwargs.pop(k) for k in names})
     return config_from_flags(args, **kwargs)
 

@@ -3,6 +3,7 @@ The library never prints: progress goes through `InspectConfig.progress`."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import time
@@ -51,39 +52,71 @@ class InspectResult:
     bytes_written: int
     analysis: Any = None
     """The `analyze` result of what was gathered (None when analysis was off)."""
+    stopped: str = ""
+    """Why fetching stopped early: "interrupted" or "deadline"; "" when the gather ran to its end."""
+    retries: int = 0
+    """Requests sent again after a connection failure, throttling or a passing server error."""
 
     @property
     def incomplete(self) -> bool:
-        """True when something that should have been gathered was refused or failed."""
-        return any(p.kind in _INCOMPLETE_KINDS for p in self.problems)
+        """True when fetching stopped early, or something that should have been gathered was refused or failed."""
+        return bool(self.stopped) or any(p.kind in _INCOMPLETE_KINDS for p in self.problems)
+
+    @property
+    def incomplete_reason(self) -> str:
+        """ "interrupted", "deadline", "errors" (something refused or failed), or "" for a complete gather."""
+        if self.stopped:
+            return self.stopped
+        return "errors" if self.incomplete else ""
 
     @property
     def exit_code(self) -> int:
+        if self.stopped == _errors.INTERRUPTED:
+            return 130
         return 1 if self.incomplete else 0
 
 
 class Inspector:
-    """Gathers what `config` selects. `inspect()` may be called more than once (each run needs its writer)."""
+    """Gathers what `config` selects. `inspect()` may be called more than once (each run needs its writer);
+    `cancel()` (from a signal handler or another thread) stops a running one, which still finishes its output."""
 
     def __init__(self, config: _config.InspectConfig) -> None:
         if config.log_limit_bytes <= 0:
             raise _errors.ConfigError("the log limit must be positive")
         if config.since_seconds < 0:
             raise _errors.ConfigError("--since must not be negative")
+        if config.timeout_seconds < 0:
+            raise _errors.ConfigError("--timeout must not be negative")
+        if config.concurrency < 1:
+            raise _errors.ConfigError("--concurrency must be at least 1")
         self.config = config
+        self._kube: _kube.Kube | None = None
+        self._cancelled: tuple[str, str] | None = None
+
+    def cancel(self, message: str = "") -> None:
+        """Stops fetching at once; the running `inspect()` writes what it has, marked incomplete ("interrupted")."""
+        self._cancelled = (_errors.INTERRUPTED, message)
+        if self._kube is not None:
+            self._kube.cancel(_errors.INTERRUPTED, message)
 
     def inspect(self) -> InspectResult:
         config = self.config
+        self._cancelled = None
+        deadline = time.monotonic() + config.timeout_seconds if config.timeout_seconds else None
         connection = _kube.connect(
             kubeconfig=config.kubeconfig,
             context=config.context,
             client_configuration=config.client_configuration,
             pool_size=config.concurrency,
         )
-        kube = _kube.Kube(connection, concurrency=config.concurrency)
+        kube = _kube.Kube(connection, concurrency=config.concurrency, deadline=deadline)
+        self._kube = kube
+        if self._cancelled is not None:  # a signal while the kubeconfig was loading
+            kube.cancel(*self._cancelled)
         try:
             return _Run(config, kube).run()
         finally:
+            self._kube = None
             kube.close()
 
 
@@ -111,6 +144,8 @@ class _Run:
         self.notes: dict[str, Any] = {}
         self.pods: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.phase = "Subscriptions"
+        self.stopped = ""
+        self.stop_message = ""
 
     def run(self) -> InspectResult:
         started = datetime.datetime.now(datetime.UTC)
@@ -126,27 +161,48 @@ class _Run:
         )
         items = traversal.run()
         # The first item needs the Subscription list: connection, credential and "no OLM" errors surface here,
-        # before any output exists.
+        # before any output exists (so does a stop that came first).
         first = next(items, None)
         writer = self.config.writer or _sink.DirectoryWriter(default_output_dir())
         out = _output.Output(writer)
+        interrupted = False
         try:
             out.put_text(_layout.VERSION, f"{PRODUCT}\n{__version__}\n".encode())
-            if first is not None:
-                self._take(out, first)
-            for item in items:
-                self._take(out, item)
-            self._write_pod_lists(out)
-            finished = datetime.datetime.now(datetime.UTC)
-            result = self._result(out, started, finished)
-            out.put_text(_layout.GATHER_JSON, self._gather_json(result, traversal))
-            stamp = f"{_go_time(started)}\n{_go_time(finished)}\n".encode()
-            out.put_text(_layout.TIMESTAMP, stamp)
-            if self.config.analyze:
-                out.files[_layout.TIMESTAMP] = stamp  # the report says when the tree was gathered
-                result = self._analyze(out, result)
-        finally:
-            out.close()
+            try:
+                if first is not None:
+                    self._take(out, first)
+                for item in items:
+                    self._take(out, item)
+            except _errors.CancelledError as e:
+                self.stopped = e.reason
+                self.stop_message = e.message
+            except KeyboardInterrupt:
+                # A library caller's Ctrl-C (the CLI cancels instead): finish the output, then let it through.
+                self.kube.cancel()
+                self.stopped, self.stop_message, interrupted = _errors.INTERRUPTED, "KeyboardInterrupt", True
+            result = self._finish(out, started, traversal)
+        except BaseException:
+            with contextlib.suppress(_errors.OutputError):
+                out.close()  # the error that stopped the output is the one to report
+            raise
+        out.close()
+        if interrupted:
+            raise KeyboardInterrupt
+        return result
+
+    def _finish(self, out: _output.Output, started: datetime.datetime, traversal: _traverse.Traversal) -> InspectResult:
+        """The pod lists, gather.json, timestamp and report: written whether fetching ran to its end or stopped."""
+        self._write_pod_lists(out)
+        finished = datetime.datetime.now(datetime.UTC)
+        result = self._result(out, started, finished)
+        record = self._gather_json(result, traversal)
+        out.put_text(_layout.GATHER_JSON, record)
+        stamp = f"{_go_time(started)}\n{_go_time(finished)}\n".encode()
+        out.put_text(_layout.TIMESTAMP, stamp)
+        if self.config.analyze:
+            out.files[_layout.TIMESTAMP] = stamp  # the report says when the tree was gathered
+            out.files[_layout.GATHER_JSON] = record  # and whether the gather is incomplete
+            result = self._analyze(out, result)
         return result
 
     # --- items ----------------------------------------------------------------------------------------------------
@@ -243,6 +299,8 @@ class _Run:
             finished=finished,
             requests=self.kube.requests,
             bytes_written=out.bytes_written,
+            stopped=self.stopped,
+            retries=self.kube.retries,
         )
 
     def _gather_json(self, result: InspectResult, traversal: _traverse.Traversal) -> bytes:
@@ -255,6 +313,8 @@ class _Run:
             "startedAt": result.started.isoformat(),
             "finishedAt": result.finished.isoformat(),
             "incomplete": result.incomplete,
+            "incompleteReason": result.incomplete_reason,
+            "stopMessage": self.stop_message,
             "counts": {
                 "subscriptions": len(traversal.subscriptions),
                 "objects": len(result.objects),
@@ -262,6 +322,7 @@ class _Run:
                 "logs": len(self.logs),
                 "problems": len(self.problems),
                 "requests": self.kube.requests,
+                "retries": self.kube.retries,
             },
             "notes": dict(sorted(self.notes.items())),
             "objects": sorted(self.objects.values(), key=lambda o: str(o["path"])),

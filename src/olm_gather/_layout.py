@@ -23,6 +23,10 @@ import re
 LAYOUT_VERSION = "1"
 """Version of this tree's layout and of gather.json's schema; bumped on any incompatible change."""
 
+LOG_TAIL_BYTES = 16 * 1024
+"""Log files are read as their last bytes only (rules look at the last lines, and logs can be large); the
+gatherer keeps the same tail in memory for the analysis that ends a gather, so both read the same bytes."""
+
 VERSION = "version"
 TIMESTAMP = "timestamp"
 GATHER_JSON = "gather.json"

@@ -4,13 +4,15 @@ the object files for the analysis that ends every gather."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+from collections.abc import Iterator
 from typing import IO
 
-from olm_gather import _redact, _sink, _yaml
-from olm_gather._analyze import _tree
+from olm_gather import _errors, _layout, _redact, _sink, _yaml
 
 # Bytes of each log kept for the analysis: the same tail `analyze` reads from a tree on disk.
-_TAIL = _tree.LOG_TAIL_BYTES
+_TAIL = _layout.LOG_TAIL_BYTES
 
 
 class Output:
@@ -28,20 +30,35 @@ class Output:
         if not isinstance(redacted, _redact.Redacted):
             raise TypeError("only redacted objects can be written")
         data = _yaml.dump(redacted.obj)
-        self._writer.write(path, data)
+        with self._writing(path):
+            self._writer.write(path, data)
         self.files[path] = data
         self.bytes_written += len(data)
 
     def put_log(self, path: str, source: IO[bytes], size: int) -> None:
-        self._writer.write_stream(path, source, size)
+        with self._writing(path):
+            self._writer.write_stream(path, source, size)
         source.seek(max(0, size - _TAIL))
         self.files[path] = source.read()
         self.bytes_written += size
 
     def put_text(self, path: str, data: bytes) -> None:
         """Files olm-gather writes itself (version, timestamp, gather.json, report.html): no cluster object."""
-        self._writer.write(path, data)
+        with self._writing(path):
+            self._writer.write(path, data)
         self.bytes_written += len(data)
 
     def close(self) -> None:
-        self._writer.close()
+        with self._writing(""):
+            self._writer.close()
+
+    @contextlib.contextmanager
+    def _writing(self, path: str) -> Iterator[None]:
+        """Turns a writer's OSError (no room, a closed pipe, a path that cannot be made) into one line."""
+        try:
+            yield
+        except OSError as e:
+            where = f"{path} in {self.location}" if path else self.location
+            if e.errno == errno.EPIPE:
+                raise _errors.OutputClosedError(f"the reader of {self.location} went away") from None
+            raise _errors.OutputError(f"writing {where} failed: {e.strerror or e}") from None

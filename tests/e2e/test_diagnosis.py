@@ -142,7 +142,9 @@ def test_same_findings_on_dir_archive_and_without_manifest(gathered: Path, tmp_p
         tar.add(gathered, arcname="all")
     bare = tmp_path / "bare"
     shutil.copytree(gathered, bare)
+    # Another tool's tree: no gather.json, and no olm-gather `version` (without it, an olm-gather tree is unfinished).
     (bare / "gather.json").unlink()
+    (bare / "version").write_text("oc adm inspect\n")
     on_dir = _analyze_json(gathered, tmp_path)
     assert on_dir["findings"]
     assert _analyze_json(archive, tmp_path)["findings"] == on_dir["findings"]

@@ -2,7 +2,10 @@
 
 One operator is one Subscription. Its findings come errors first, then warnings, then infos; within a
 severity, in the pipeline order of `_rules.RULES` (the most fundamental cause first). It reads only the
-must-gather files: `gather.json` is never needed, so trees written by other tools analyze the same way.
+must-gather files: `gather.json` is never needed, so trees written by other tools analyze the same way. It is
+read for one fact only: whether olm-gather marked the tree incomplete (interrupted, out of time, refused).
+In an incomplete tree an absent object proves nothing, so findings that rest on an absence are left out and
+one finding says why, first.
 """
 
 from __future__ import annotations
@@ -10,22 +13,106 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+import orjson
+
+from olm_gather import _layout
 from olm_gather._analyze import _doc, _model, _objects, _operator, _rules, _tree
+
+# Rules whose finding rests on something being absent from the tree: in an incomplete tree, it may just not
+# have been fetched.
+_FROM_ABSENCE = frozenset(
+    {
+        "no-subscription",
+        "no-operator-group",
+        "catalog-missing",
+        "no-install-plan",
+        "csv-not-gathered",
+        "deployment-not-gathered",
+        "state-unclear",
+    }
+)
 
 
 def analyze(tree: _tree.Tree | Mapping[str, bytes] | str | os.PathLike[str]) -> _model.Analysis:
     """Diagnoses every operator of a gathered tree (a Tree, a map of path to bytes, a directory or an archive)."""
     tree = _tree.open_tree(tree)
     index = _objects.Index(tree)
+    incomplete = incompleteness(tree)
     rows: list[_model.OperatorRow] = []
     findings: list[_model.Finding] = []
     for sub in index.all(_objects.OLM, "subscriptions"):
         op = _operator.build(index, sub)
         found = operator_findings(op, index)
+        if incomplete and any(_from_absence(f) for f in found):
+            undecided = [f for f in found if _from_absence(f)]
+            found = [f for f in found if not _from_absence(f)] + [_undecided(op, undecided)]
         findings += found
         rows.append(_row(op, found))
-    findings += _tree_findings(index, bool(rows))
-    return _model.Analysis(operators=tuple(rows), findings=tuple(findings), source=tree.source)
+    tree_findings = _tree_findings(index, bool(rows))
+    if incomplete:
+        tree_findings = [_incomplete_finding(incomplete), *(f for f in tree_findings if not _from_absence(f))]
+    findings += tree_findings
+    return _model.Analysis(operators=tuple(rows), findings=tuple(findings), source=tree.source, incomplete=incomplete)
+
+
+def incompleteness(tree: _tree.Tree) -> str:
+    """Why olm-gather marked the tree incomplete (gather.json's reason), "unfinished" for an olm-gather tree
+    without gather.json (the gather was killed before it could finish), "" otherwise (other tools' trees too)."""
+    record = tree.read(_layout.GATHER_JSON)
+    if record is None:
+        version = tree.read(_layout.VERSION) or b""
+        return "unfinished" if version.startswith(b"olm-gather\n") else ""
+    try:
+        doc = orjson.loads(record)
+    except orjson.JSONDecodeError:
+        return "unfinished"
+    if not isinstance(doc, dict) or not doc.get("incomplete"):
+        return ""
+    return str(doc.get("incompleteReason") or "errors")
+
+
+def _from_absence(f: _model.Finding) -> bool:
+    # install-plan-missing is an error when OLM itself says the plan is gone, a warning when it is only not here.
+    return f.rule in _FROM_ABSENCE or (f.rule == "install-plan-missing" and f.severity is not _model.Severity.ERROR)
+
+
+def _undecided(op: _operator.Operator, left_out: list[_model.Finding]) -> _model.Finding:
+    titles = ", ".join(f.title for f in left_out)
+    return _model.Finding(
+        severity=_model.Severity.WARNING,
+        rule="incomplete-gather",
+        title="Incomplete gather",
+        package=op.package,
+        namespace=op.namespace,
+        subscription=op.name,
+        message=f"The tree is incomplete, so what it lacks for this operator ({titles}) may just not have been "
+        "gathered; those findings are left out.",
+        evidence=(_model.Evidence(_layout.GATHER_JSON, "incomplete", "true"),),
+        next_step="Gather this package again (olm-gather -p " + op.package + ") before acting on its absence.",
+    )
+
+
+def _incomplete_finding(reason: str) -> _model.Finding:
+    why = {
+        "interrupted": "the gather was interrupted (Ctrl-C or SIGTERM)",
+        "deadline": "the gather reached its --timeout",
+        "unfinished": "the gather did not finish (gather.json is missing: it was killed)",
+    }.get(reason, "some requests were refused or failed (gather.json lists them under problems)")
+    return _model.Finding(
+        severity=_model.Severity.WARNING,
+        rule="incomplete-gather",
+        title="Incomplete gather",
+        package="",
+        namespace="",
+        subscription="",
+        message=f"This tree is incomplete: {why}. Findings that would rest on an object being absent are left out.",
+        evidence=(
+            (_model.Evidence(_layout.VERSION, ""),)
+            if reason == "unfinished"
+            else (_model.Evidence(_layout.GATHER_JSON, "incompleteReason", reason),)
+        ),
+        next_step="Gather again (with a longer --timeout, or with the permissions gather.json's problems name).",
+    )
 
 
 def operator_findings(op: _operator.Operator, index: _objects.Index) -> list[_model.Finding]:

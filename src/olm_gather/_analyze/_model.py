@@ -112,6 +112,8 @@ class Analysis:
     operators: tuple[OperatorRow, ...]
     findings: tuple[Finding, ...]
     source: str = ""
+    incomplete: str = ""
+    """Why the tree is known to be incomplete ("interrupted", "deadline", "errors", "unfinished"), else ""."""
 
     def findings_for(self, row: OperatorRow) -> list[Finding]:
         return [
@@ -129,6 +131,7 @@ class Analysis:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "incomplete": self.incomplete,
             "operators": [r.to_dict() for r in self.operators],
             "findings": [f.to_dict() for f in self.findings],
         }

@@ -33,6 +33,10 @@ def to_json(analysis: _model.Analysis) -> str:
 
 def render_terminal(analysis: _model.Analysis, console: rich.console.Console) -> None:
     """One table row per operator with its verdict, then every finding with evidence and next step."""
+    if analysis.incomplete:
+        console.print(
+            rich.text.Text(f"incomplete gather ({analysis.incomplete}): findings only cover what it holds", "bold red")
+        )
     if analysis.operators:
         console.print(operator_table(analysis))
     for row in analysis.operators:

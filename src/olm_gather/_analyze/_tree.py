@@ -20,9 +20,7 @@ from typing import IO
 
 from olm_gather import _errors, _layout
 
-LOG_TAIL_BYTES = 16 * 1024
-"""Log files are read as their last bytes only: rules look at the last lines, and logs can be large. The
-gatherer keeps the same tail in memory for the analysis that ends a gather, so both read the same bytes."""
+LOG_TAIL_BYTES = _layout.LOG_TAIL_BYTES
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """Other files larger than this are skipped (and reported), so a hostile archive cannot exhaust memory."""

@@ -1,12 +1,21 @@
 """The only code that talks HTTP to the API server: GET one object, paginated lists (full or metadata-only),
 log streams, and bounded concurrency. Raw JSON bytes in, plain dicts out (orjson), never generated models,
 so every field the server sent survives. Every failure becomes an `_errors` class.
+
+Requests run on daemon worker threads; the calling thread only waits, a fraction of a second at a time, so
+`cancel()` (a signal handler may call it) or a deadline stops the caller at once, never in the middle of a
+write, and an in-flight request can never hold the process past its end. Failed GETs are retried by
+`_retry`'s rules within a per-request and a per-gather budget.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import functools
+import queue
+import random
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -16,7 +25,7 @@ import urllib3
 import urllib3.exceptions
 
 from olm_gather import _errors
-from olm_gather._kube import _connect
+from olm_gather._kube import _connect, _retry
 
 Obj = dict[str, Any]
 T = TypeVar("T")
@@ -25,17 +34,35 @@ R = TypeVar("R")
 PAGE_SIZE = 500
 _JSON = "application/json"
 _METADATA = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
-_TIMEOUT = urllib3.Timeout(connect=10.0, read=60.0)
+_CONNECT_TIMEOUT = 10.0
+_READ_TIMEOUT = 60.0
+_POLL = 0.1  # seconds a waiting caller sleeps between looks at cancel() and the deadline
+_local = threading.local()
 
 
 class Kube:
     """A connection to one API server with a bounded pool of workers for concurrent requests."""
 
-    def __init__(self, connection: _connect.Connection, *, concurrency: int = 16) -> None:
+    def __init__(
+        self,
+        connection: _connect.Connection,
+        *,
+        concurrency: int = 16,
+        retry: _retry.RetryPolicy = _retry.RetryPolicy(),  # noqa: B008 - frozen
+        deadline: float | None = None,
+    ) -> None:
+        """`deadline` is a `time.monotonic()` value after which no request runs and every wait ends."""
         self._conn = connection
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="olm-gather")
-        self._lock = threading.Lock()
-        self.requests = 0
+        self._workers = _Workers(concurrency, name="olm-gather")
+        # Requests of the calling thread run here, so that thread only ever waits (and can be stopped).
+        self._foreground = _Workers(1, name="olm-gather-fg")
+        self._retry = retry
+        self._budget = _retry.Budget(retry)
+        self._rng = random.Random()  # noqa: S311 - jitter, not security
+        self._deadline = deadline
+        self._stop = threading.Event()
+        self._stop_reason = ""
+        self._stop_message = ""
 
     @property
     def server(self) -> str:
@@ -45,33 +72,70 @@ class Kube:
     def source(self) -> str:
         return self._conn.source
 
+    @property
+    def requests(self) -> int:
+        """Requests sent, retries included."""
+        return self._budget.requests
+
+    @property
+    def retries(self) -> int:
+        return self._budget.retries
+
+    def cancel(self, reason: str = _errors.INTERRUPTED, message: str = "") -> None:
+        """Stops every request and wait from now on; safe to call from a signal handler or another thread."""
+        if not self._stop.is_set():
+            self._stop_reason, self._stop_message = reason, message
+            self._stop.set()
+
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._conn.pool.clear()
+        """Releases the workers without waiting for in-flight requests (their results are dropped)."""
+        self.cancel(reason="closed")
+        self._workers.shutdown()
+        self._foreground.shutdown()
+
+    def check(self) -> None:
+        """Raises CancelledError once cancel() was called or the deadline passed."""
+        if not self._stop.is_set() and self._deadline is not None and time.monotonic() >= self._deadline:
+            self.cancel(_errors.DEADLINE, "the --timeout passed")
+        if self._stop.is_set():
+            reason = self._stop_reason
+            what = self._stop_message or ("interrupted" if reason == _errors.INTERRUPTED else reason)
+            raise _errors.CancelledError(f"gather stopped: {what}", reason=reason)
 
     # --- concurrency -------------------------------------------------------------------------------------------
 
     def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R | BaseException]]:
         """Runs fn over items on the worker pool; yields (item, result or the exception it raised) as each
-        finishes, so callers write results as they arrive."""
-        futures = {self._pool.submit(fn, item): item for item in items}
-        for future in concurrent.futures.as_completed(futures):
-            item = futures[future]
+        finishes, so callers write results as they arrive. Raises CancelledError when stopped."""
+        futures = {self._workers.submit(fn, item): item for item in items}
+        pending = set(futures)
+        while pending:
+            self.check()
+            done, pending = concurrent.futures.wait(pending, timeout=_POLL, return_when="FIRST_COMPLETED")
+            for future in done:
+                self.check()
+                error = future.exception()
+                if isinstance(error, _errors.CancelledError):
+                    raise error
+                yield futures[future], error if error is not None else future.result()
+
+    def _call(self, fn: Callable[[], R]) -> R:
+        """Runs fn on a worker unless this already is one, waiting in short steps so a stop is seen at once."""
+        if getattr(_local, "worker", False):
+            return fn()
+        future = self._foreground.submit(lambda _: fn(), None)
+        while True:
+            self.check()
             try:
-                yield item, future.result()
-            except Exception as e:
-                yield item, e
+                return future.result(timeout=_POLL)
+            except concurrent.futures.TimeoutError:
+                continue
 
     # --- requests ----------------------------------------------------------------------------------------------
 
     def get(self, path: str, query: dict[str, str] | None = None, *, accept: str = _JSON) -> Obj:
         """GETs one object (or a discovery document) as a dict."""
-        response = self._request(path, query, accept=accept)
-        try:
-            data: Obj = orjson.loads(response.data)
-        finally:
-            response.release_conn()
-        return data
+        return self._call(lambda: self._get_json(path, query, accept=accept))
 
     def list(
         self,
@@ -96,17 +160,13 @@ class Kube:
         while True:
             page_query = dict(query, **({"continue": token} if token else {}))
             try:
-                response = self._request(path, page_query, accept=accept)
+                page = self._call(functools.partial(self._get_json, path, page_query, accept=accept))
             except _errors.GoneError:
                 if not token or restarts >= 3:
                     raise
                 restarts += 1
                 token = ""
                 continue
-            try:
-                page = orjson.loads(response.data)
-            finally:
-                response.release_conn()
             kind = str(page.get("kind", ""))
             item_kind = kind.removesuffix("List")
             api_version = page.get("apiVersion", "v1")
@@ -126,12 +186,36 @@ class Kube:
                 return
 
     def stream(self, path: str, query: dict[str, str], *, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
-        """Streams a response body (pod logs) as it arrives; nothing is held in memory beyond one chunk."""
-        response = self._request(path, query, accept="*/*", preload=False)
+        """Streams a response body (pod logs) as it arrives; nothing is held in memory beyond one chunk. A stream
+        that breaks is asked for again and continues after the bytes already yielded (logs only grow)."""
+        sent = 0
+        attempt = 0
+        started = time.monotonic()
+        while True:
+            response = self._call(lambda: self._request(path, query, accept="*/*", preload=False))
+            skip = sent
+            try:
+                for received in response.stream(chunk_size):
+                    self.check()
+                    cut = min(skip, len(received))
+                    skip -= cut
+                    if cut < len(received):
+                        sent += len(received) - cut
+                        yield received[cut:]
+                return
+            except (urllib3.exceptions.HTTPError, OSError) as e:
+                wait = self._retry_wait(attempt, None, started)
+                if wait is None:
+                    raise _errors.UnreachableError(f"log stream from {self._conn.host}{path} broke: {e}") from None
+                self._sleep(wait)
+                attempt += 1
+            finally:
+                response.release_conn()
+
+    def _get_json(self, path: str, query: dict[str, str] | None, *, accept: str) -> Obj:
+        response = self._request(path, query, accept=accept)
         try:
-            yield from response.stream(chunk_size)
-        except urllib3.exceptions.HTTPError as e:
-            raise _errors.UnreachableError(f"log stream from {self._conn.host}{path} broke: {e}") from None
+            return _decode(response, path=path, server=self._conn.host)
         finally:
             response.release_conn()
 
@@ -141,49 +225,146 @@ class Kube:
         url = self._conn.host + path
         if query:
             url += "?" + urllib.parse.urlencode(query)
-        headers = {"Accept": accept, "User-Agent": "olm-gather"}
-        try:
-            headers.update(self._conn.auth_headers())
-        except Exception as e:
-            raise _errors.ConfigError(f"getting credentials from {self._conn.source} failed: {e}") from None
+        attempt = 0
+        started = time.monotonic()
+        while True:
+            self.check()
+            headers = {"Accept": accept, "User-Agent": "olm-gather"}
+            try:
+                headers.update(self._conn.auth_headers())
+            except Exception as e:
+                raise _errors.ConfigError(f"getting credentials from {self._conn.source} failed: {e}") from None
+            self._budget.count_request()
+            try:
+                response = self._conn.pool.request(
+                    "GET", url, headers=headers, timeout=self._timeout(), preload_content=preload, retries=False
+                )
+            except (urllib3.exceptions.HTTPError, OSError) as e:
+                if isinstance(e, urllib3.exceptions.SSLError):
+                    raise self._unreachable(e) from None  # a certificate does not get better by asking again
+                wait = self._retry_wait(attempt, None, started)
+                if wait is None:
+                    raise self._unreachable(e) from None
+            else:
+                if response.status < 400:
+                    return response
+                try:
+                    body = response.data if preload else response.read()
+                except (urllib3.exceptions.HTTPError, OSError):
+                    body = b""
+                response.release_conn()
+                retry_after = response.headers.get("Retry-After")
+                error = _status_error(response.status, body, path=path, server=self._conn.host)
+                retryable = _retry.status_is_retryable(response.status, body, retry_after)
+                wait = self._retry_wait(attempt, retry_after, started) if retryable else None
+                if wait is None:
+                    raise error
+            self._sleep(wait)
+            attempt += 1
+
+    def _retry_wait(self, attempt: int, retry_after: str | None, started: float) -> float | None:
+        """Seconds to wait before the next try, or None when this request or the gather has no retry left."""
+        policy = self._retry
+        if attempt + 1 >= policy.attempts or self._stop.is_set():
+            return None
+        wait = _retry.retry_after_seconds(retry_after, cap=policy.retry_after_cap)
+        if wait is None:
+            wait = _retry.backoff_seconds(policy, attempt, self._rng)
+        if time.monotonic() + wait - started > policy.request_seconds:
+            return None
+        if self._deadline is not None and time.monotonic() + wait >= self._deadline:
+            return None
+        return wait if self._budget.take() else None
+
+    def _sleep(self, seconds: float) -> None:
+        self._stop.wait(seconds)
+        self.check()
+
+    def _timeout(self) -> urllib3.Timeout:
+        """The usual timeouts, cut to what is left before the deadline so no request outlives it."""
+        if self._deadline is None:
+            return urllib3.Timeout(connect=_CONNECT_TIMEOUT, read=_READ_TIMEOUT)
+        left = max(0.05, self._deadline - time.monotonic())
+        return urllib3.Timeout(connect=min(_CONNECT_TIMEOUT, left), read=min(_READ_TIMEOUT, left))
+
+    def _unreachable(self, e: BaseException) -> _errors.UnreachableError:
+        return _errors.UnreachableError(
+            f"cannot reach the API server {self._conn.host} ({self._conn.source}): {_reason(e)}"
+        )
+
+
+class _Workers:
+    """A fixed set of daemon threads running submitted calls. Daemon threads, unlike ThreadPoolExecutor's, never
+    keep a stopped gather's process alive while a request waits for its read timeout."""
+
+    def __init__(self, size: int, *, name: str) -> None:
+        self._size = max(1, size)
+        self._name = name
+        self._jobs: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Callable[[Any], Any], Any] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[T], R], item: T) -> concurrent.futures.Future[R]:
+        future: concurrent.futures.Future[R] = concurrent.futures.Future()
         with self._lock:
-            self.requests += 1
-        try:
-            response = self._conn.pool.request(
-                "GET", url, headers=headers, timeout=_TIMEOUT, preload_content=preload, retries=_RETRIES
-            )
-        except urllib3.exceptions.HTTPError as e:
-            raise _errors.UnreachableError(
-                f"cannot reach the API server {self._conn.host} ({self._conn.source}): {_reason(e)}"
-            ) from None
-        if response.status >= 400:
-            body = response.data if preload else response.read()
-            response.release_conn()
-            raise _status_error(response.status, body, path=path, server=self._conn.host)
-        return response
+            if len(self._threads) < self._size:  # started on demand: a short gather needs few
+                thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+        self._jobs.put((future, fn, item))
+        return future
+
+    def shutdown(self) -> None:
+        with self._lock:
+            for _ in self._threads:
+                self._jobs.put(None)
+
+    def _work(self) -> None:
+        _local.worker = True
+        while (job := self._jobs.get()) is not None:
+            future, fn, item = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(item))
+            except BaseException as e:
+                future.set_exception(e)
 
 
-# Retry connection failures and throttling, never a 4xx: a 403 is an answer, not a glitch.
-_RETRIES = urllib3.Retry(
-    total=4,
-    connect=3,
-    read=2,
-    status=3,
-    backoff_factor=0.3,
-    status_forcelist=(429, 502, 503, 504),
-    allowed_methods=("GET",),
-    raise_on_status=False,
-    respect_retry_after_header=True,
-)
+def _decode(response: urllib3.BaseHTTPResponse, *, path: str, server: str) -> Obj:
+    """The JSON body as a dict; anything else (a proxy's login page, a cut body) is a ServerError saying what came."""
+    data = response.data
+    try:
+        decoded = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        decoded = None
+    if isinstance(decoded, dict):
+        return decoded
+    content_type = response.headers.get("Content-Type", "") or "no content type"
+    what = "an HTML page (a proxy or login page?)" if b"<html" in data[:512].lower() else f"{len(data)} bytes"
+    raise _errors.ServerError(
+        f"{server}{path} answered {what} of {content_type.split(';')[0]}, not a JSON object: is the server "
+        "in the kubeconfig the API server?",
+        status=response.status,
+        path=path,
+    )
 
 
-def _reason(e: urllib3.exceptions.HTTPError) -> str:
+def _reason(e: BaseException) -> str:
     cause: BaseException = e
     if isinstance(e, urllib3.exceptions.MaxRetryError) and e.reason is not None:
         cause = e.reason
     text = str(cause)
     # urllib3 wraps the OS error in a long repr; keep the part a person can act on.
-    for marker in ("Connection refused", "Name or service not known", "timed out", "CERTIFICATE_VERIFY_FAILED"):
+    for marker in (
+        "Connection refused",
+        "Connection reset",
+        "Name or service not known",
+        "timed out",
+        "CERTIFICATE_VERIFY_FAILED",
+    ):
         if marker in text:
             return marker
     return " ".join(text.split())[:200]
@@ -198,7 +379,9 @@ def _status_error(status: int, body: bytes, *, path: str, server: str) -> _error
             message = str(decoded.get("message", ""))
             reason = str(decoded.get("reason", ""))
     except orjson.JSONDecodeError:
-        message = body[:200].decode("utf-8", "replace")
+        text = " ".join(body[:200].decode("utf-8", "replace").split())
+        # A proxy's HTML error page says nothing a person can act on; plain text may.
+        message = f"HTTP {status} for {path}" + (f": {text}" if text and "<" not in text else "")
     if status == 401:
         message = (
             f"the API server {server} rejected the credentials (401 Unauthorized): log in again or check the kubeconfig"

@@ -11,13 +11,12 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
-from typing import Any
-
-import kubernetes.client
-import kubernetes.config
-import urllib3
+from typing import TYPE_CHECKING, Any
 
 from olm_gather import _errors
+
+if TYPE_CHECKING:
+    import urllib3
 
 _IN_CLUSTER_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 - a path
 
@@ -37,6 +36,8 @@ def connect(
 ) -> Connection:
     """Loads credentials: an already-loaded `kubernetes.client.Configuration`, else the kubeconfig (explicit
     path, else $KUBECONFIG, else ~/.kube/config), else the in-cluster service account."""
+    import kubernetes.client  # noqa: PLC0415 - a large import, paid only by commands that talk to a cluster
+
     if client_configuration is not None:
         cfg = client_configuration
         source = "the given client configuration"
@@ -60,6 +61,8 @@ def connect(
 
 
 def _load(cfg: Any, *, kubeconfig: str, context: str) -> str:
+    import kubernetes.config  # noqa: PLC0415
+
     paths = kubeconfig or os.environ.get("KUBECONFIG", "")
     default = os.path.expanduser("~/.kube/config")
     if not paths and not os.path.exists(default) and os.path.exists(_IN_CLUSTER_TOKEN):
@@ -83,8 +86,13 @@ def _load(cfg: Any, *, kubeconfig: str, context: str) -> str:
         )
     except kubernetes.config.ConfigException as e:
         raise _errors.ConfigError(f"kubeconfig {shown}: {_one_line(e)}") from None
-    except (OSError, ValueError) as e:
-        raise _errors.ConfigError(f"kubeconfig {shown}: {_one_line(e)}") from None
+    except OSError as e:
+        raise _errors.ConfigError(f"kubeconfig {shown} cannot be read: {e.strerror or _one_line(e)}") from None
+    except Exception as e:
+        # The loader meets a garbage file with TypeError, AttributeError, a YAML error...: none says more than this.
+        raise _errors.ConfigError(
+            f"kubeconfig {shown} is not a valid kubeconfig ({type(e).__name__}: {_one_line(e)[:160]})"
+        ) from None
     return f"kubeconfig {shown}" + (f" (context {context})" if context else "")
 
 

@@ -580,19 +580,20 @@ class Traversal:
     def _problem(self, error: BaseException, target: str, *, log: bool = False) -> Problem:
         if isinstance(error, _MissingError):
             return Problem(kind="missing", target=error.target, message=error.message)
-        if isinstance(error, (_errors.UnreachableError, _errors.ConfigError)) and not log:
-            raise error  # the cluster is gone or credentials failed: nothing more can be gathered
+        if isinstance(error, _errors.CancelledError):
+            raise error  # fetching stops; the output is finished by the caller
         if isinstance(error, _errors.APIError):
             kind = {
                 _errors.ForbiddenError: "forbidden",
                 _errors.NotFoundError: "not_found",
                 _errors.UnauthorizedError: "unauthorized",
             }.get(type(error), "error")
-            if log:
-                kind = "log_unavailable" if kind in ("error", "not_found") else kind
+            if log and error.status in (400, 404):
+                kind = "log_unavailable"  # the kubelet's answer for a container that has not run (yet)
             return Problem(kind=kind, target=target, message=error.message, reason=error.reason)
         if isinstance(error, _errors.OlmGatherError):
-            return Problem(kind="log_unavailable" if log else "error", target=target, message=error.message)
+            # Unreachable after every retry, or credentials that stopped working: recorded, and the gather goes on.
+            return Problem(kind="error", target=target, message=error.message)
         raise error  # a bug: let it surface with its traceback
 
 
