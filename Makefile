@@ -12,9 +12,10 @@ help: ## List the targets
 venv: ## Create .venv (pinned tools, olm-gather editable); seconds when warm
 	@bash hack/venv.sh
 
-lint: venv ## ruff check and format check
+lint: venv ## ruff check, format check, and the import layering (import-linter)
 	.venv/bin/ruff check src tests bench
 	.venv/bin/ruff format --check src tests bench
+	.venv/bin/lint-imports --no-cache
 
 types: venv ## mypy --strict on src/
 	.venv/bin/mypy
