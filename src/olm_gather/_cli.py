@@ -21,7 +21,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import IO
+from typing import IO, NoReturn
 
 import rich.console
 import rich.progress
@@ -74,6 +74,8 @@ def _guarded(command: Callable[[list[str]], int], args: list[str]) -> int:
         return _errors.OutputClosedError.exit_code
     except _errors.OlmGatherError as e:
         _error(e.message)
+        if isinstance(e, _errors.OutputError):
+            _quiet_stdout()  # stdout may be the output that failed: no second error when Python flushes it
         return e.exit_code
     except KeyboardInterrupt:
         _error("interrupted")
@@ -93,8 +95,16 @@ def _quiet_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with kubectl's one-line usage errors (`error: ...`), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        _error(f"{message} (see {self.prog} --help)")
+        raise SystemExit(2)
+
+
 def _gather_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="olm-gather",
         description="Gather the operators OLM installed (Subscriptions, InstallPlans, CSVs, what OLM created, pods, "
         "logs, events) into the must-gather layout, then say what is wrong. Secret values and environment "
@@ -264,7 +274,7 @@ def _summary(
 
 
 def _analyze_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="olm-gather analyze",
         description="Diagnose the OLM operators in a gathered must-gather directory or .tar.gz, offline.",
     )

@@ -161,8 +161,11 @@ class _Run:
         )
         items = traversal.run()
         # The first item needs the Subscription list: connection, credential and "no OLM" errors surface here,
-        # before any output exists (so does a stop that came first).
-        first = next(items, None)
+        # before any output exists. A stop that comes first still leaves a record that says so.
+        try:
+            first = next(items, None)
+        except _errors.CancelledError as e:
+            first, self.stopped, self.stop_message = None, e.reason, e.message
         writer = self.config.writer or _sink.DirectoryWriter(default_output_dir())
         out = _output.Output(writer)
         interrupted = False
@@ -266,7 +269,9 @@ class _Run:
     def _write_pod_lists(self, out: _output.Output) -> None:
         # omg and omc list pods from this file only; the per-pod files carry the logs next to them.
         for ns, pods in sorted(self.pods.items()):
-            podlist = {"apiVersion": "v1", "kind": "PodList", "items": pods}
+            # Sorted by name: the order pods arrived in depends on the concurrency, the file must not.
+            items = sorted(pods, key=lambda pod: str((pod.get("metadata") or {}).get("name", "")))
+            podlist = {"apiVersion": "v1", "kind": "PodList", "items": items}
             out.put_object(_layout.pods_list_path(ns), _redact.redact(podlist))
 
     def _report(self) -> None:

@@ -418,3 +418,36 @@ def create(api: Api) -> Scenario:
     return Scenario(
         ns_a=ns_a, ns_b=ns_b, group=group, suffix=s, expected_alpha=expected, expected_all_extra=extra, noise=noise
     )
+
+
+def create_ready(api: Api) -> Scenario:
+    """`create`, then wait until kwok runs the operator pods and the unpack Job's pod, so pods and logs are part
+    of the picture."""
+    s = create(api)
+    for ns, deployment in ((s.ns_a, "alpha-operator"), (s.ns_a, "beta-operator"), (s.ns_b, "gamma-operator")):
+        api.wait(
+            f"{ns}/{deployment} available",
+            lambda ns=ns, d=deployment: (
+                api.get("apps/v1", "Deployment", d, ns).get("status", {}).get("availableReplicas") == 1
+            ),
+        )
+    selector = f"operatorframework.io/bundle-unpack-ref={UNPACK_NAME}"
+    api.wait(
+        "the unpack Job's pod",
+        lambda: list(api.kube.list(f"/api/v1/namespaces/{s.ns_a}/pods", label_selector=selector)),
+    )
+    return s
+
+
+def remove(api: Api, s: Scenario) -> None:
+    for ns in (s.ns_a, s.ns_b):
+        api.delete("v1", "Namespace", ns)
+    for kind, name in (
+        ("CustomResourceDefinition", f"alphas.{s.group}"),
+        ("ClusterRole", f"alpha.v1-cr-{s.suffix}"),
+        ("ClusterRole", f"alpha.v1-extra-{s.suffix}"),
+        ("ClusterRole", f"unrelated-{s.suffix}"),
+        ("ClusterRoleBinding", f"alpha.v1-crb-{s.suffix}"),
+    ):
+        version = "apiextensions.k8s.io/v1" if kind == "CustomResourceDefinition" else "rbac.authorization.k8s.io/v1"
+        api.delete(version, kind, name)

@@ -36,32 +36,9 @@ def api(plain_kubeconfig: str) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def scenario(api: Api) -> Iterator[handmade.Scenario]:
-    s = handmade.create(api)
-    # Wait for kwok to run the operator pods, so pods and logs are part of the picture.
-    for ns, deployment in ((s.ns_a, "alpha-operator"), (s.ns_a, "beta-operator"), (s.ns_b, "gamma-operator")):
-        api.wait(
-            f"{ns}/{deployment} available",
-            lambda ns=ns, d=deployment: (
-                api.get("apps/v1", "Deployment", d, ns).get("status", {}).get("availableReplicas") == 1
-            ),
-        )
-    selector = f"operatorframework.io/bundle-unpack-ref={handmade.UNPACK_NAME}"
-    api.wait(
-        "the unpack Job's pod",
-        lambda: list(api.kube.list(f"/api/v1/namespaces/{s.ns_a}/pods", label_selector=selector)),
-    )
+    s = handmade.create_ready(api)
     yield s
-    for ns in (s.ns_a, s.ns_b):
-        api.delete("v1", "Namespace", ns)
-    for kind, name in (
-        ("CustomResourceDefinition", f"alphas.{s.group}"),
-        ("ClusterRole", f"alpha.v1-cr-{s.suffix}"),
-        ("ClusterRole", f"alpha.v1-extra-{s.suffix}"),
-        ("ClusterRole", f"unrelated-{s.suffix}"),
-        ("ClusterRoleBinding", f"alpha.v1-crb-{s.suffix}"),
-    ):
-        version = "apiextensions.k8s.io/v1" if kind == "CustomResourceDefinition" else "rbac.authorization.k8s.io/v1"
-        api.delete(version, kind, name)
+    handmade.remove(api, s)
 
 
 def _workload_paths(api: Api, ns: str, deployment: str) -> set[str]:

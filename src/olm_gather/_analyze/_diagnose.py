@@ -50,7 +50,8 @@ def analyze(tree: _tree.Tree | Mapping[str, bytes] | str | os.PathLike[str]) -> 
         rows.append(_row(op, found))
     tree_findings = _tree_findings(index, bool(rows))
     if incomplete:
-        tree_findings = [_incomplete_finding(incomplete), *(f for f in tree_findings if not _from_absence(f))]
+        tree_findings = [f for f in tree_findings if not _from_absence(f)]
+        findings.insert(0, _incomplete_finding(incomplete))  # what a reader must know before any other finding
     findings += tree_findings
     return _model.Analysis(operators=tuple(rows), findings=tuple(findings), source=tree.source, incomplete=incomplete)
 

@@ -204,6 +204,7 @@ class Kube:
                         yield received[cut:]
                 return
             except (urllib3.exceptions.HTTPError, OSError) as e:
+                self.check()
                 wait = self._retry_wait(attempt, None, started)
                 if wait is None:
                     raise _errors.UnreachableError(f"log stream from {self._conn.host}{path} broke: {e}") from None
@@ -240,6 +241,7 @@ class Kube:
                     "GET", url, headers=headers, timeout=self._timeout(), preload_content=preload, retries=False
                 )
             except (urllib3.exceptions.HTTPError, OSError) as e:
+                self.check()  # a read cut short by the deadline is the deadline, not an unreachable server
                 if isinstance(e, urllib3.exceptions.SSLError):
                     raise self._unreachable(e) from None  # a certificate does not get better by asking again
                 wait = self._retry_wait(attempt, None, started)

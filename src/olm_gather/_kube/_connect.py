@@ -44,6 +44,11 @@ def connect(
     else:
         cfg = kubernetes.client.Configuration()
         source = _load(cfg, kubeconfig=kubeconfig, context=context)
+    if not cfg.verify_ssl:
+        import urllib3  # noqa: PLC0415
+
+        # The kubeconfig says insecure-skip-tls-verify: the user chose it, and kubectl does not warn on each request.
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     cfg.connection_pool_maxsize = max(pool_size, cfg.connection_pool_maxsize or 0)
     pool = kubernetes.client.rest.RESTClientObject(cfg).pool_manager
 
