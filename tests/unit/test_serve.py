@@ -5,8 +5,11 @@ test builds and from Kubernetes' own printers and duration tests."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -14,8 +17,8 @@ import pytest
 import yaml
 from aiohttp import test_utils
 
-from olm_gather import _layout, _serve
-from olm_gather._analyze import MemoryTree
+from olm_gather import _layout, _serve, _serve_command
+from olm_gather._analyze import DirTree, MemoryTree
 from olm_gather._serve import _tables
 
 OLM = "operators.coreos.com"
@@ -456,3 +459,50 @@ def test_serve_starts_without_the_kubernetes_client():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert "usage: olm-gather serve" in run.stdout
     assert run.stdout.strip().endswith("kubernetes loaded: False")
+
+
+def _write(root: Path, files: dict[str, bytes]) -> Path:
+    for rel, data in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return root
+
+
+def test_command_prints_the_address_writes_a_kubeconfig_and_cleans_up(tmp_path: Path):
+    root = _write(tmp_path / "must-gather.local.1", tree())
+    command = [Path(sys.executable).parent / "olm-gather", "serve", str(root)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            address = proc.stdout.readline().strip()
+            assert address.startswith(f"serving {root} read-only at http://127.0.0.1:")
+            server = address.rsplit(" ", 1)[1]
+            kubeconfig = Path(proc.stdout.readline().strip().removeprefix("kubeconfig: "))
+            config = yaml.safe_load(kubeconfig.read_text())
+            assert config["clusters"][0]["cluster"]["server"] == server
+            assert config["current-context"] == config["contexts"][0]["name"]
+            with urllib.request.urlopen(f"{server}/api/v1/namespaces", timeout=10) as r:
+                assert [i["metadata"]["name"] for i in orjson.loads(r.read())["items"]] == [NS]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert stderr == ""
+    assert not kubeconfig.exists()  # a temporary kubeconfig goes with the server
+
+
+def test_whole_logs_from_a_directory(tmp_path: Path):
+    long_log = b"".join(b"2025-01-10T10:00:00Z line %d\n" % i for i in range(5000))
+    files = {**tree(), _layout.log_path(namespace=NS, pod="foo-1", container="manager"): long_log}
+    index = _serve.Index(DirTree(_write(tmp_path / "t", files)))
+    log = index.logs[(NS, "foo-1", "manager", False)]
+    assert index.log_bytes(log) == long_log
+
+
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True), ("0.0.0.0", False), ("::", False)],
+)
+def test_only_loopback_addresses_go_unwarned(address: str, loopback: bool):
+    assert _serve_command._is_loopback(address) is loopback
