@@ -407,6 +407,7 @@ def test_pod_log_errors_are_the_api_servers():
         ("POST", f"/apis/{OLM}/v1alpha1/namespaces/{NS}/subscriptions"),
         ("PATCH", f"/apis/{OLM}/v1alpha1/namespaces/{NS}/clusterserviceversions/foo.v2.0.0"),
         ("PUT", "/api/v1/namespaces/operators"),
+        ("POST", f"/api/v1/namespaces/{NS}/pods/exec"),  # a pod named exec: still a write
         ("GET", f"/api/v1/namespaces/{NS}/pods?watch=true"),
         ("GET", f"/api/v1/watch/namespaces/{NS}/pods"),
     ],

@@ -91,13 +91,17 @@ class _Handler:
         )
         return status(404, "NotFound", message, details)
 
+    def _refuse(self, request: web.Request) -> web.Response:
+        verb = _WRITE_VERBS.get(request.method, request.method.lower())
+        return status(405, "MethodNotAllowed", f"{self.snapshot}: {verb} is not allowed")
+
     async def _route(self, request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.path.split("/") if p]
         if parts[:1] in (["healthz"], ["livez"], ["readyz"]):
             return web.Response(text="ok")
-        if request.method not in ("GET", "HEAD") and not _CONNECT & set(parts):
-            verb = _WRITE_VERBS.get(request.method, request.method.lower())
-            return status(405, "MethodNotAllowed", f"{self.snapshot}: {verb} is not allowed")
+        writing = request.method not in ("GET", "HEAD")
+        if writing and not (len(parts) >= 5 and parts[-1] in _CONNECT):
+            return self._refuse(request)
         resources = list(self.index.resources.values())
         if parts == ["api"]:
             if _wanted(
@@ -141,6 +145,8 @@ class _Handler:
             return self._not_found()
         if sub in _CONNECT:
             return status(403, "Forbidden", f"{self.snapshot}: there is no container to {sub}")
+        if writing:
+            return self._refuse(request)
         resource = self.index.resource(group, version, plural)
         if resource is None or (namespace is not None and not resource.namespaced):
             return self._not_found()
