@@ -6,7 +6,6 @@ Every resource is listed with the verbs `get` and `list` only: the tree is a sna
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,18 +14,6 @@ from olm_gather._serve import _index
 Obj = dict[str, Any]
 VERBS = ["get", "list"]
 AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-
-
-_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
-
-
-def version_priority(version: str) -> tuple[int, int, int, str]:
-    """Kubernetes' order of versions, preferred first: GA by number, then beta, then alpha, then the rest."""
-    m = _VERSION.match(version)
-    if m is None:
-        return (3, 0, 0, version)
-    stage = {None: 0, "beta": 1, "alpha": 2}[m[2]]
-    return (stage, -int(m[1]), -int(m[3] or 0), version)
 
 
 def _by_group(resources: Iterable[_index.Resource]) -> dict[str, dict[str, list[_index.Resource]]]:
@@ -38,7 +25,7 @@ def _by_group(resources: Iterable[_index.Resource]) -> dict[str, dict[str, list[
 
 
 def api_versions(resources: Iterable[_index.Resource]) -> Obj:
-    versions = sorted(_by_group(resources).get("", {}), key=version_priority) or ["v1"]
+    versions = sorted(_by_group(resources).get("", {}), key=_index.version_priority) or ["v1"]
     return {
         "kind": "APIVersions",
         "versions": versions,
@@ -51,7 +38,7 @@ def api_group_list(resources: Iterable[_index.Resource]) -> Obj:
     return {
         "kind": "APIGroupList",
         "apiVersion": "v1",
-        "groups": [_api_group(group, sorted(groups[group], key=version_priority)) for group in groups if group],
+        "groups": [_api_group(group, sorted(groups[group], key=_index.version_priority)) for group in groups if group],
     }
 
 
@@ -59,7 +46,7 @@ def api_group(resources: Iterable[_index.Resource], group: str) -> Obj | None:
     versions = _by_group(resources).get(group)
     if not group or not versions:
         return None
-    return {"kind": "APIGroup", "apiVersion": "v1", **_api_group(group, sorted(versions, key=version_priority))}
+    return {"kind": "APIGroup", "apiVersion": "v1", **_api_group(group, sorted(versions, key=_index.version_priority))}
 
 
 def _api_group(group: str, versions: list[str]) -> Obj:
@@ -106,7 +93,7 @@ def aggregated(resources: Iterable[_index.Resource], *, legacy: bool, version: s
                 "metadata": {"name": group},
                 "versions": [
                     {"version": v, "resources": [_discovered(r) for r in served], "freshness": "Current"}
-                    for v, served in sorted(versions.items(), key=lambda kv: version_priority(kv[0]))
+                    for v, served in sorted(versions.items(), key=lambda kv: _index.version_priority(kv[0]))
                 ],
             }
         )

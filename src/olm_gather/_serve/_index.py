@@ -83,15 +83,22 @@ class Log:
     previous: bool
 
 
+@dataclasses.dataclass(frozen=True)
+class _File:
+    path: str
+    namespace: str
+    is_list: bool
+
+
 class Index:
-    """Everything the server answers, read from one tree."""
+    """Everything the server answers, read from one tree. Paths are listed at start and the CRDs read (discovery
+    needs them); the objects of a resource are read on its first request, so a large tree starts at once."""
 
     def __init__(self, tree: _tree.Tree) -> None:
         self.tree = tree
         self.unreadable: list[str] = list(tree.skipped)
-        # (group, plural) -> (namespace, name) -> (priority, object); per-object files have priority 0.
-        found: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Obj]]] = collections.defaultdict(dict)
-        list_kinds: dict[tuple[str, str], str] = {}
+        self._files: dict[tuple[str, str], list[_File]] = collections.defaultdict(list)
+        self._loaded: dict[tuple[str, str], list[Obj]] = {}
         self.logs: dict[tuple[str, str, str, bool], Log] = {}
         for path in tree.paths():
             parsed = _layout.parse(path)
@@ -100,29 +107,65 @@ class Index:
             if parsed.kind == "log":
                 key = (parsed.namespace, parsed.name, parsed.container, parsed.previous)
                 self.logs[key] = Log(path, parsed.namespace, parsed.name, parsed.container, parsed.previous)
-                continue
-            if parsed.kind not in ("object", "pod", "namespace", "list"):
-                continue
-            group, plural = ("", "namespaces") if parsed.kind == "namespace" else (parsed.group, parsed.plural)
-            body = self._load(path)
-            if body is None:
-                continue
-            objects = found[(group, plural)]
-            if parsed.kind == "list":
-                list_kinds[(group, plural)] = str(body.get("kind", ""))
-                for item in body.get("items") or []:
-                    if isinstance(item, dict):
-                        _put(objects, 1, _with_namespace(item, parsed.namespace))
-            else:
-                _put(objects, 0, _with_namespace(body, parsed.namespace))
+            elif parsed.kind in ("object", "pod", "namespace", "list"):
+                group, plural = ("", "namespaces") if parsed.kind == "namespace" else (parsed.group, parsed.plural)
+                self._files[(group, plural)].append(_File(path, parsed.namespace, parsed.kind == "list"))
         self.now = _gathered_at(tree) or datetime.datetime.now(datetime.UTC)
         """The time ages are measured from: when the tree was gathered (its `timestamp` file), else now."""
-        crds = [obj for _, obj in found.get((_layout.CRD_GROUP, _layout.CRD_PLURAL), {}).values()]
-        self.resources = _resources(found, list_kinds, crds)
+        self.resources = self._resources()
         """(group, plural) -> Resource, for every resource the tree holds or its CRDs define."""
-        self._objects = {
-            key: [obj for _, (_, obj) in sorted(objects.items())] for key, objects in found.items() if objects
-        }
+
+    def _resources(self) -> dict[tuple[str, str], Resource]:
+        out: dict[tuple[str, str], Resource] = {}
+        for crd in self._load_all((_layout.CRD_GROUP, _layout.CRD_PLURAL)):
+            key = (_group(crd), _plural(crd))
+            resource = _crd_resource(crd, self._first(key) if key in self._files else None)
+            if resource is not None:
+                out[(resource.group, resource.plural)] = resource
+        for (group, plural), files in self._files.items():
+            if (group, plural) in out:
+                continue
+            builtin = _builtin.BUILTIN.get((group, plural))
+            if builtin is not None:
+                out[(group, plural)] = _builtin_resource(group, plural, builtin.version)
+                continue
+            # A kind neither Kubernetes' table nor a CRD knows: its files say what it is.
+            first = self._first((group, plural))
+            kind = str((first or {}).get("kind") or "")
+            if first is not None and _version(first) and kind:
+                namespaced = any(f.namespace for f in files)
+                out[(group, plural)] = Resource(group, _version(first), plural, kind, namespaced, kind.lower())
+        return out
+
+    def _first(self, key: tuple[str, str]) -> Obj | None:
+        """The first object of a resource, from its first readable file."""
+        for f in self._files[key]:
+            body = self._load(f.path)
+            if body is None:
+                continue
+            if not f.is_list:
+                return body
+            items = [i for i in body.get("items") or [] if isinstance(i, dict)]
+            if items:
+                return items[0]
+        return None
+
+    def _load_all(self, key: tuple[str, str]) -> list[Obj]:
+        """Every object of a resource sorted by namespace and name; a per-object file wins over a list item."""
+        if key not in self._loaded:
+            found: dict[tuple[str, str], tuple[int, Obj]] = {}
+            for f in self._files.get(key, []):
+                body = self._load(f.path)
+                if body is None:
+                    continue
+                if f.is_list:
+                    for item in body.get("items") or []:
+                        if isinstance(item, dict):
+                            _put(found, 1, _with_namespace(item, f.namespace))
+                else:
+                    _put(found, 0, _with_namespace(body, f.namespace))
+            self._loaded[key] = [obj for _, (_, obj) in sorted(found.items())]
+        return self._loaded[key]
 
     def _load(self, path: str) -> Obj | None:
         data = self.tree.read(path)
@@ -154,7 +197,7 @@ class Index:
 
     def objects(self, resource: Resource, namespace: str | None = None) -> list[Obj]:
         """Objects of a resource sorted by namespace and name; every namespace when namespace is None."""
-        every = self._objects.get((resource.group, resource.plural), [])
+        every = self._load_all((resource.group, resource.plural))
         if namespace is None:
             return every
         return [o for o in every if _meta(o, "namespace") == namespace]
@@ -210,37 +253,17 @@ def _gathered_at(tree: _tree.Tree) -> datetime.datetime | None:
     return None
 
 
-def _resources(
-    found: dict[tuple[str, str], dict[tuple[str, str], tuple[int, Obj]]],
-    list_kinds: dict[tuple[str, str], str],
-    crds: list[Obj],
-) -> dict[tuple[str, str], Resource]:
-    out: dict[tuple[str, str], Resource] = {}
-    for crd in crds:
-        resource = _crd_resource(crd, found.get((_group(crd), _plural(crd)), {}))
-        if resource is not None:
-            out[(resource.group, resource.plural)] = resource
-    for (group, plural), objects in found.items():
-        if (group, plural) in out:
-            continue
-        versions = collections.Counter(_version(obj) for _, obj in objects.values())
-        kinds = collections.Counter(str(obj.get("kind") or "") for _, obj in objects.values())
-        builtin = _builtin.BUILTIN.get((group, plural))
-        version = versions.most_common(1)[0][0] if versions else (builtin.version if builtin else "")
-        if builtin is not None:
-            out[(group, plural)] = _builtin_resource(group, plural, version or builtin.version)
-            continue
-        kind = kinds.most_common(1)[0][0] if kinds else list_kinds.get((group, plural), "").removesuffix("List")
-        if not version or not kind:
-            continue
-        namespaced = any(ns for ns, _ in objects)
-        out[(group, plural)] = Resource(group, version, plural, kind, namespaced, kind.lower())
-    return out
-
-
 def _builtin_resource(group: str, plural: str, version: str) -> Resource:
     b = _builtin.BUILTIN[(group, plural)]
     return Resource(group, version, plural, b.kind, b.namespaced, b.kind.lower(), b.short_names, b.categories)
+
+
+def version_priority(version: str) -> tuple[int, int, int, str]:
+    """Kubernetes' order of versions, preferred first: GA by number, then beta, then alpha, then the rest."""
+    m = re.match(r"^v(\d+)(?:(alpha|beta)(\d+))?$", version)
+    if m is None:
+        return (3, 0, 0, version)
+    return ({None: 0, "beta": 1, "alpha": 2}[m[2]], -int(m[1]), -int(m[3] or 0), version)
 
 
 def _version(obj: Obj) -> str:
@@ -255,17 +278,16 @@ def _plural(crd: Obj) -> str:
     return str(((crd.get("spec") or {}).get("names") or {}).get("plural") or "")
 
 
-def _crd_resource(crd: Obj, objects: dict[tuple[str, str], tuple[int, Obj]]) -> Resource | None:
-    """The resource a CRD defines, at the version the tree's objects have (else the CRD's storage version)."""
+def _crd_resource(crd: Obj, first: Obj | None) -> Resource | None:
+    """The resource a CRD defines, at the version the tree's objects have (else the preferred served version)."""
     spec = crd.get("spec") or {}
     names = spec.get("names") or {}
     versions = [v for v in spec.get("versions") or [] if isinstance(v, dict) and v.get("served", True)]
     if not (spec.get("group") and names.get("plural") and names.get("kind") and versions):
         return None
-    held = collections.Counter(_version(obj) for _, obj in objects.values())
     by_name = {str(v.get("name")): v for v in versions}
-    chosen = next((by_name[v] for v, _ in held.most_common() if v in by_name), None)
-    chosen = chosen or next((v for v in versions if v.get("storage")), versions[0])
+    held = _version(first) if first is not None else ""
+    chosen = by_name.get(held) or by_name[min(by_name, key=version_priority)]
     columns = tuple(
         PrinterColumn(
             name=str(c.get("name", "")),
