@@ -386,6 +386,14 @@ def test_pod_logs_without_timestamps_unless_asked():
     assert call(tree(), f"{base}?container=manager&previous=true").body == b"old run\n"
 
 
+def test_pod_logs_since_a_time_or_seconds_before_the_gather():
+    base = f"/api/v1/namespaces/{NS}/pods/foo-1/log?container=manager"
+    assert call(tree(), f"{base}&sinceTime=2025-01-10T10:16:59Z").body == b"reconciling\nexiting: bad config\n"
+    assert call(tree(), f"{base}&sinceSeconds=190").body == b"starting manager\nreconciling\nexiting: bad config\n"
+    assert call(tree(), f"{base}&sinceSeconds=180").body == b"exiting: bad config\n"  # gathered at 10:20:00
+    assert call(tree(), f"{base}&sinceTime=yesterday").status == 400
+
+
 def test_pod_log_errors_are_the_api_servers():
     base = f"/api/v1/namespaces/{NS}/pods/foo-1/log"
     choose = call(tree(), base)

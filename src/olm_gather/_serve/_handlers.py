@@ -8,6 +8,7 @@ changes after the snapshot), 403 for exec, attach, port-forward and proxy. It ne
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -58,6 +59,29 @@ def _wanted(accept: str, *, as_: str, group: str, versions: tuple[str, ...]) -> 
     return ""
 
 
+def _timestamp(text: bytes) -> datetime.datetime | None:
+    """An RFC 3339 time with up to nanoseconds (Python reads microseconds)."""
+    m = re.match(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", text.strip())
+    if m is None:
+        return None
+    fraction = (m[2] or b"")[:7]
+    zone = b"+00:00" if m[3] == b"Z" else m[3]
+    return datetime.datetime.fromisoformat((m[1] + fraction + zone).decode())
+
+
+def _lines_since(data: bytes, since: datetime.datetime) -> bytes:
+    """The lines stamped at or after since; an unstamped line goes with the line before it."""
+    kept, keep = [], True
+    for line in data.splitlines(keepends=True):
+        stamp = _LOG_TIMESTAMP.match(line)
+        if stamp:
+            at = _timestamp(stamp.group())
+            keep = at is None or at >= since
+        if keep:
+            kept.append(line)
+    return b"".join(kept)
+
+
 def _int(request: web.Request, name: str) -> int | None:
     value = request.query.get(name, "")
     if not value:
@@ -90,6 +114,20 @@ class _Handler:
             else (f"the server could not find the requested resource in the tree {self.index.source}")
         )
         return status(404, "NotFound", message, details)
+
+    def _since(self, request: web.Request) -> datetime.datetime | None:
+        """The start of `sinceTime`, or of `sinceSeconds` before the gather time (the snapshot's now)."""
+        seconds = _int(request, "sinceSeconds")
+        if seconds is not None:
+            if seconds < 1:
+                raise _select.SelectorError("sinceSeconds: must be greater than 0")
+            return self.index.now - datetime.timedelta(seconds=seconds)
+        if request.query.get("sinceTime"):
+            since = _timestamp(request.query["sinceTime"].encode())
+            if since is None:
+                raise _select.SelectorError(f"sinceTime: invalid value {request.query['sinceTime']!r}")
+            return since
+        return None
 
     def _refuse(self, request: web.Request) -> web.Response:
         verb = _WRITE_VERBS.get(request.method, request.method.lower())
@@ -232,6 +270,9 @@ class _Handler:
                 return status(400, "BadRequest", f"{message} in the tree {self.index.source}")
             return self._not_found(f'the log of container "{container}" in pod "{name}"')
         data = self.index.log_bytes(log)
+        since = self._since(request)
+        if since is not None:
+            data = _lines_since(data, since)
         if not _true(request, "timestamps"):
             data = _LOG_TIMESTAMP.sub(b"", data)
         tail = _int(request, "tailLines")
