@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
             "with no authentication",
             file=sys.stderr,
         )
-    index = _serve.Index(_tree.open_tree(args.tree))
+    index = _serve.Index(_tree.open_tree(args.tree), warn=lambda message: print(f"warning: {message}", file=sys.stderr))
     asyncio.run(_serve_until_stopped(index, address=args.address, port=args.port, kubeconfig=args.write_kubeconfig))
     return 0
 

@@ -501,6 +501,17 @@ def test_command_prints_the_address_writes_a_kubeconfig_and_cleans_up(tmp_path: 
     assert not kubeconfig.exists()  # a temporary kubeconfig goes with the server
 
 
+def test_a_file_that_is_not_yaml_is_left_out_and_told():
+    files = {**tree(), _layout.object_path(group="apps", plural="deployments", name="bad", namespace=NS): b"a: [b"}
+    told: list[str] = []
+    index = _serve.Index(MemoryTree(files), warn=told.append)
+    deployments = index.resources[("apps", "deployments")]
+    assert index.objects(deployments) == []
+    assert told == [
+        f"namespaces/{NS}/apps/deployments/bad.yaml: not valid YAML, left out (while parsing a flow sequence)"
+    ]
+
+
 def test_whole_logs_from_a_directory(tmp_path: Path):
     long_log = b"".join(b"2025-01-10T10:00:00Z line %d\n" % i for i in range(5000))
     files = {**tree(), _layout.log_path(namespace=NS, pod="foo-1", container="manager"): long_log}

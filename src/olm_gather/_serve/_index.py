@@ -13,6 +13,7 @@ import dataclasses
 import datetime
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -94,9 +95,12 @@ class Index:
     """Everything the server answers, read from one tree. Paths are listed at start and the CRDs read (discovery
     needs them); the objects of a resource are read on its first request, so a large tree starts at once."""
 
-    def __init__(self, tree: _tree.Tree) -> None:
+    def __init__(self, tree: _tree.Tree, *, warn: Callable[[str], None] = lambda message: None) -> None:
         self.tree = tree
-        self.unreadable: list[str] = list(tree.skipped)
+        self._warn = warn
+        """Told of each file left out (too large, not YAML), when it is met."""
+        for path in tree.skipped:
+            warn(f"{path}: larger than {_tree.MAX_FILE_BYTES} bytes, left out")
         self._files: dict[tuple[str, str], list[_File]] = collections.defaultdict(list)
         self._loaded: dict[tuple[str, str], list[Obj]] = {}
         self.logs: dict[tuple[str, str, str, bool], Log] = {}
@@ -173,11 +177,11 @@ class Index:
             return None
         try:
             body = load_yaml(data)
-        except yaml.YAMLError:
-            self.unreadable.append(path)
+        except yaml.YAMLError as err:
+            self._warn(f"{path}: not valid YAML, left out ({str(err).splitlines()[0]})")
             return None
         if not isinstance(body, dict):
-            self.unreadable.append(path)
+            self._warn(f"{path}: not a YAML mapping, left out")
             return None
         return body
 
