@@ -140,37 +140,39 @@ class _Handler:
         writing = request.method not in ("GET", "HEAD")
         if writing and not (len(parts) >= 5 and parts[-1] in _CONNECT):
             return self._refuse(request)
+        if parts[:1] == ["api"] and len(parts) >= 3:
+            return await self._resource(request, "", parts[1], parts[2:], writing=writing)
+        if parts[:1] == ["apis"] and len(parts) >= 4:
+            return await self._resource(request, parts[1], parts[2], parts[3:], writing=writing)
+        return self._discovery(request, parts)
+
+    def _discovery(self, request: web.Request, parts: list[str]) -> web.Response:
+        """`/api`, `/apis` (aggregated when asked), `/apis/<group>`, and a group version's resource list."""
         resources = list(self.index.resources.values())
+        aggregated = _wanted(
+            request.headers.get("Accept", ""),
+            as_="APIGroupDiscoveryList",
+            group="apidiscovery.k8s.io",
+            versions=("v2",),
+        )
+        doc: Obj | None = None
+        content_type = _discovery.AGGREGATED_V2 if aggregated else "application/json"
         if parts == ["api"]:
-            if _wanted(
-                request.headers.get("Accept", ""),
-                as_="APIGroupDiscoveryList",
-                group="apidiscovery.k8s.io",
-                versions=("v2",),
-            ):
-                return _json(_discovery.aggregated(resources, legacy=True), _discovery.AGGREGATED_V2)
-            return _json(_discovery.api_versions(resources))
-        if parts == ["apis"]:
-            if _wanted(
-                request.headers.get("Accept", ""),
-                as_="APIGroupDiscoveryList",
-                group="apidiscovery.k8s.io",
-                versions=("v2",),
-            ):
-                return _json(_discovery.aggregated(resources, legacy=False), _discovery.AGGREGATED_V2)
-            return _json(_discovery.api_group_list(resources))
-        if parts[:1] == ["api"] and len(parts) >= 2:
-            group, version, rest = "", parts[1], parts[2:]
+            doc = _discovery.aggregated(resources, legacy=True) if aggregated else _discovery.api_versions(resources)
+        elif parts == ["apis"]:
+            doc = _discovery.aggregated(resources, legacy=False) if aggregated else _discovery.api_group_list(resources)
         elif parts[:1] == ["apis"] and len(parts) == 2:
-            doc = _discovery.api_group(resources, parts[1])
-            return _json(doc) if doc else self._not_found()
-        elif parts[:1] == ["apis"] and len(parts) >= 3:
-            group, version, rest = parts[1], parts[2], parts[3:]
-        else:
-            return self._not_found()
-        if not rest:
-            doc = _discovery.api_resource_list(resources, group, version)
-            return _json(doc) if doc else self._not_found()
+            doc, content_type = _discovery.api_group(resources, parts[1]), "application/json"
+        elif parts[:1] == ["api"] and len(parts) == 2:
+            doc, content_type = _discovery.api_resource_list(resources, "", parts[1]), "application/json"
+        elif parts[:1] == ["apis"] and len(parts) == 3:
+            doc, content_type = _discovery.api_resource_list(resources, parts[1], parts[2]), "application/json"
+        return _json(doc, content_type) if doc else self._not_found()
+
+    async def _resource(
+        self, request: web.Request, group: str, version: str, rest: list[str], *, writing: bool
+    ) -> web.StreamResponse:
+        """`[namespaces/<ns>/]<plural>[/<name>[/<subresource>]]` of one group version."""
         if rest[0] == "watch" or _true(request, "watch"):
             return status(
                 405, "MethodNotAllowed", f"{self.snapshot}: nothing changes after it, so watch is not allowed"
