@@ -72,7 +72,14 @@ def _column(spec: str) -> Obj:
         return dict(_NAME)
     name, *rest = spec.split(":")
     kind = next((r for r in rest if r != "1"), "string")
-    return {"name": name, "type": kind, "format": "", "description": name, "priority": 1 if "1" in rest else 0}
+    priority = 1 if "1" in rest else 0
+    return {
+        "name": name,
+        "type": kind,
+        "format": "name" if name == "Name" else "",
+        "description": name,
+        "priority": priority,
+    }
 
 
 def _crd_printer(columns: tuple[_index.PrinterColumn, ...], now: datetime.datetime) -> Printer:
