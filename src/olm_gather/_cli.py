@@ -21,13 +21,16 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import IO, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 import rich.console
 import rich.progress
 
-from olm_gather import _analyze, _config, _errors, _flags, _inspector, _report, _sink
+from olm_gather import _analyze, _config, _errors, _flags, _report, _sink
 from olm_gather._version import __version__
+
+if TYPE_CHECKING:
+    from olm_gather import _inspector
 
 MUST_GATHER_DIR = "/must-gather"
 _PLAIN_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
@@ -37,6 +40,7 @@ _EPILOG = """examples:
   olm-gather -p etcd -n operators -o etcd.tar.gz
   olm-gather -o - | tar tz                    stream a tar.gz to stdout
   olm-gather analyze must-gather.local.2026…  diagnose a gathered tree or archive offline
+  olm-gather serve must-gather.local.2026…    serve a gathered tree to kubectl, read-only
 """
 
 
@@ -44,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["analyze"]:
         return _guarded(_analyze_command, args[1:])
+    if args[:1] == ["serve"]:
+        from olm_gather import _serve_command  # noqa: PLC0415 - serve starts without the kubernetes client
+
+        return _guarded(_serve_command.main, args[1:])
     if args[:1] == ["version"]:
         return _guarded(lambda _: _print_version(), [])
     return _guarded(_gather_command, args)
@@ -130,6 +138,8 @@ def _gather_parser() -> argparse.ArgumentParser:
 
 
 def _gather_command(argv: list[str]) -> int:
+    from olm_gather import _inspector  # noqa: PLC0415 - loads the kubernetes client, which serve does not need
+
     parser = _gather_parser()
     args = parser.parse_args(argv)
     to_stdout = args.output == "-"
@@ -185,6 +195,8 @@ def _writer(output: str, *, allow_existing: bool, force: bool) -> _sink.Writer:
             raise _errors.ConfigError(f"{output} exists: choose another --output, or pass --force to replace it")
         _check_parent(output, create=False)
         return _sink.TarGzWriter(output)
+    from olm_gather import _inspector  # noqa: PLC0415
+
     directory = output or _inspector.default_output_dir()
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise _errors.ConfigError(f"{directory} exists and is not a directory: choose another --output")
