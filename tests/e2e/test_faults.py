@@ -145,7 +145,9 @@ def test_sigterm_at_a_random_request_leaves_a_true_record(
     points = [rng.randint(1, max(1, int(requests * 0.8))) for _ in range(SEEDS)]  # the last ones may finish anyway
     outputs = [tmp_path / (f"run{run}.tar.gz" if run % 2 else f"run{run}") for run in range(SEEDS)]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        runs = list(pool.map(lambda a: _terminated_at(a[0], plain_kubeconfig, ns, a[1]), zip(points, outputs, strict=True)))
+        runs = list(
+            pool.map(lambda a: _terminated_at(a[0], plain_kubeconfig, ns, a[1]), zip(points, outputs, strict=True))
+        )
     for run, (at, output, done) in enumerate(zip(points, outputs, runs, strict=True)):
         assert done.returncode == 128 + signal.SIGTERM, f"run {run} (request {at}): {done.stderr}"
         assert "Traceback" not in done.stderr
