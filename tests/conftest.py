@@ -19,11 +19,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if FAULT_ROWS:
         terminalreporter.section("faults: gathers through the fault proxy (10 % of requests) and SIGTERM runs")
         terminalreporter.write_line(
-            f"{'scenario':<12} {'seed':>4} {'requests':>8} {'faults':>6} {'retries':>7} {'seconds':>7}  by kind"
+            f"{'scenario':<13} {'seed':>4} {'requests':>8} {'faults':>6} {'retries':>7} {'seconds':>7}  by kind"
         )
         for s, seed, n, faults, retries, seconds, kinds in FAULT_ROWS:
             shown = " ".join(f"{k}={v}" for k, v in sorted(kinds.items()))
-            terminalreporter.write_line(f"{s:<12} {seed:>4} {n:>8} {faults:>6} {retries:>7} {seconds:>7.1f}  {shown}")
+            terminalreporter.write_line(f"{s:<13} {seed:>4} {n:>8} {faults:>6} {retries:>7} {seconds:>7.1f}  {shown}")
     if not FIDELITY_ROWS:
         return
     terminalreporter.section("fidelity: objects of each filtered gather against the ground truth")

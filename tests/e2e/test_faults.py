@@ -114,8 +114,9 @@ def test_handmade_gathers_under_faults_equal_a_clean_one(
 def test_real_olm_gathers_under_faults_equal_a_clean_one(
     scenarios: list[olm_scenarios.Scenario], olm_kubeconfig: str
 ) -> None:
-    alone = next(s for s in scenarios if s.name == "alone")
-    _seeded_gathers(alone.name, olm_kubeconfig, alone.namespace, range(100, 100 + SEEDS))
+    # Every Subscription of every scenario at once: each install shape and failure state real OLM gives.
+    assert scenarios
+    _seeded_gathers("all real-OLM", olm_kubeconfig, "", range(100, 100 + SEEDS))
 
 
 def _terminated_at(request: int, kubeconfig: str, namespace: str, output: Path) -> subprocess.CompletedProcess[str]:
