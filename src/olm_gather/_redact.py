@@ -12,14 +12,14 @@ module. Rules are structural and fail closed. The contract (what is replaced; ev
    top-level field but `apiVersion`, `kind`, `metadata`, `type` and `immutable` is replaced whole, and every
    annotation value is replaced except those in `SECRET_ANNOTATIONS_KEPT`. A map nested anywhere with `kind:
    Secret` (an example CR, an embedded manifest) has its `data` and `stringData` values replaced.
-2. Environment variables, in every object. A key is env-like when its name, lowercased without `-` and `_`, is
-   `env` or ends with `env`, `envs`, `envvars`, `envvariables`, `environment` or `environmentvariables`
-   (`env`, `extraEnv`, `envVars`, `environment`...; not `envFrom`, which holds references only). Under an
-   env-like key: in a list, a map item keeps `name`, `key` and `valueFrom` and every other field is replaced,
-   a `K=V` string keeps `K=`, any other item is replaced; in a map, every value is replaced (a map value is
-   treated as a list item); a string keeps `K=` on each line when every line is `K=V`, else it is replaced
-   whole; any other value is replaced. Label maps (`labels`, `matchLabels`) are not env: their values are
-   short names that selectors must match.
+2. Environment variables, in every object. A key is env-like when its last words (split at `-`, `_` and
+   camelCase) are `env`, `envs`, `envvars`, `env vars`, `env variables`, `environment` or `environment
+   variables` (`env`, `extraEnv`, `envVars`, `EXTRA_ENV`, `environmentVariables`...; not `envFrom`, which holds
+   references only, nor `devenv`). Under an env-like key: in a list, a map item keeps `name`, `key` and
+   `valueFrom` and every other field is replaced, a `K=V` string keeps `K=`, any other item is replaced; in a
+   map, every value is replaced (a map value is treated as a list item); a string keeps `K=` on each line when
+   every line is `K=V`, else it is replaced whole; any other value is replaced. Label maps (`labels`,
+   `matchLabels`) are not env: their values are short names that selectors must match.
 3. Annotations, on every object: `kubectl.kubernetes.io/last-applied-configuration` is replaced (it copies the
    object). A value that parses as a JSON or YAML object or list (`alm-examples`,
    `operatorframework.io/initialization-resource`...) is redacted by these same rules, the maps in it with a
@@ -42,6 +42,7 @@ from __future__ import annotations
 import binascii
 import collections
 import copy
+import functools
 import re
 import tempfile
 from collections.abc import Mapping
@@ -88,7 +89,16 @@ _JSON_ANNOTATIONS: Final = frozenset(
     }
 )
 _LABEL_MAPS: Final = frozenset({"labels", "matchLabels"})
-_ENV_KEY: Final = re.compile(r"env|.*(?:env|envs|envvars|envvariables|environment|environmentvariables)")
+_WORDS: Final = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_ENV_TAILS: Final = (
+    ("env",),
+    ("envs",),
+    ("envvars",),
+    ("env", "vars"),
+    ("env", "variables"),
+    ("environment",),
+    ("environment", "variables"),
+)
 _ENV_KEPT: Final = frozenset({"name", "key"})
 _ENV_LINE: Final = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.-]*)=(.*)")
 _TOKEN: Final = object()
@@ -193,7 +203,7 @@ class _Gate:
                 if isinstance(node.get(field), dict):
                     node[field] = {k: self.replace(SECRET, v) for k, v in node[field].items()}
         for key, value in node.items():
-            if isinstance(key, str) and _ENV_KEY.fullmatch(key.lower().replace("-", "").replace("_", "")):
+            if isinstance(key, str) and _env_like(key):
                 node[key] = self.env(value)
             elif key == "annotations" and isinstance(value, dict):
                 self.annotations(value, secret=secret_metadata)
@@ -329,6 +339,12 @@ class _Gate:
         if sum(self.counts.values()) == before:
             return text
         return orjson.dumps(embedded, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+
+
+@functools.lru_cache(maxsize=4096)
+def _env_like(key: str) -> bool:
+    words = tuple(w.lower() for w in _WORDS.findall(key))
+    return any(words[-len(tail) :] == tail for tail in _ENV_TAILS)
 
 
 def _parse(text: str) -> tuple[Any, bool]:
