@@ -9,12 +9,15 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import rich.console
 import rich.progress
 
-from olm_gather import _analyze, _config, _errors, _flags, _inspector, _report, _sink
+from olm_gather import _analyze, _config, _errors, _flags, _redact_command, _report, _sink
+
+if TYPE_CHECKING:
+    from olm_gather import _inspector
 from olm_gather._version import __version__
 
 MUST_GATHER_DIR = "/must-gather"
@@ -25,6 +28,7 @@ _EPILOG = """examples:
   olm-gather -p etcd -n operators -o etcd.tar.gz
   olm-gather -o - | tar tz                    stream a tar.gz to stdout
   olm-gather analyze must-gather.local.2026…  diagnose a gathered tree or archive offline
+  olm-gather redact case.tar.gz -o clean.tar.gz   sanitize any must-gather before sharing it
 """
 
 
@@ -33,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args[:1] == ["analyze"]:
             return _analyze_command(args[1:])
+        if args[:1] == ["redact"]:
+            return _redact_command.main(args[1:])
         if args[:1] == ["version"]:
             print(f"olm-gather {__version__}")
             return 0
@@ -81,6 +87,8 @@ def _gather_parser() -> argparse.ArgumentParser:
 
 
 def _gather_command(argv: list[str]) -> int:
+    from olm_gather import _inspector  # noqa: PLC0415 - the Kubernetes client, which `redact` must not load
+
     parser = _gather_parser()
     args = parser.parse_args(argv)
     to_stdout = args.output == "-"
@@ -94,6 +102,8 @@ def _gather_command(argv: list[str]) -> int:
 
 
 def _writer(output: str, *, allow_existing: bool) -> _sink.Writer:
+    from olm_gather import _inspector  # noqa: PLC0415 - see _gather_command
+
     if output == "-":
         if sys.stdout.isatty():
             raise _errors.ConfigError("refusing to write a tar.gz to a terminal: redirect stdout or use -o <dir>")

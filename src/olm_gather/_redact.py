@@ -114,15 +114,15 @@ _MAX_KEY_BYTES: Final = 64 * 1024  # an RSA-16384 key is about 12 KiB of PEM
 _CHUNK: Final = 1 << 16
 
 
-class _Loader(yaml.CSafeLoader):
-    """YAML as Kubernetes reads it back: timestamps stay strings."""
+class YamlLoader(yaml.CSafeLoader):
+    """YAML as Kubernetes reads it back (timestamps stay strings): for annotations and for trees to redact."""
 
 
-def _timestamp_as_str(loader: _Loader, node: yaml.Node) -> str:
+def _timestamp_as_str(loader: YamlLoader, node: yaml.Node) -> str:
     return str(loader.construct_scalar(node))  # type: ignore[arg-type]
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_str)
+YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_str)
 
 
 def marker(value: object) -> str:
@@ -176,9 +176,11 @@ class _Gate:
         if isinstance(items, list) and (kind.endswith("List") or not kind):
             # Items are objects in their own right, of the list's resource and item kind.
             each = kind.removesuffix("List") if kind != "List" else ""
-            for item in items:
+            for i, item in enumerate(items):
                 if isinstance(item, dict):
                     self.object(item, secret=secret, item_kind=each)
+                else:
+                    items[i] = self.value(item)
             rest = {k: v for k, v in obj.items() if k != "items"}
             self.walk(rest)
             obj.update(rest)
@@ -356,7 +358,7 @@ def _parse(text: str) -> tuple[Any, bool]:
     if ":" not in text and "\n" not in text and text.lstrip()[:1] not in ("-", "[", "{"):
         return None, False  # a plain word or sentence: YAML would only say it is a string
     try:
-        return yaml.load(text, Loader=_Loader), False  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=YamlLoader), False  # noqa: S506 - a safe loader
     except (yaml.YAMLError, ValueError, RecursionError):
         return None, False
 
