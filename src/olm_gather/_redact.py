@@ -31,7 +31,7 @@ module. Rules are structural and fail closed. The contract (what is replaced; ev
 5. Private keys: in every string value of every object, a PEM block whose label ends in `PRIVATE KEY` (from
    BEGIN to END, or to the end of the string when END is missing) becomes `<redacted: private key, N bytes>`,
    and a base64 string whose decoded text holds such a block is replaced whole. Logs get the same replacement
-   while streaming, across chunk boundaries; a block with no END within `_MAX_KEY_BYTES` ends there.
+   while streaming, across chunk boundaries; a block with no END within 64 KiB ends there.
 
 ConfigMaps are not Secrets (not by Kubernetes' rules either) and support needs to read them: only rules 2, 3 and
 5 apply to them. Markers say the size of what they replace and are idempotent.
