@@ -15,10 +15,10 @@ import rich.console
 import rich.progress
 
 from olm_gather import _analyze, _config, _errors, _flags, _redact_command, _report, _sink
+from olm_gather._version import __version__
 
 if TYPE_CHECKING:
     from olm_gather import _inspector
-from olm_gather._version import __version__
 
 MUST_GATHER_DIR = "/must-gather"
 _PLAIN_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
@@ -28,7 +28,7 @@ _EPILOG = """examples:
   olm-gather -p etcd -n operators -o etcd.tar.gz
   olm-gather -o - | tar tz                    stream a tar.gz to stdout
   olm-gather analyze must-gather.local.2026…  diagnose a gathered tree or archive offline
-  olm-gather redact case.tar.gz -o clean.tar.gz   sanitize any must-gather before sharing it
+  olm-gather redact case.tar.gz -o clean.tar.gz  a copy of any must-gather without secrets, to share
 """
 
 
