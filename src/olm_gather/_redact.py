@@ -27,14 +27,16 @@ module. Rules are structural and fail closed. The contract (what is replaced; ev
    that looks like JSON (starts with `{` or `[`), or sits under a key known to hold JSON (`_JSON_ANNOTATIONS`),
    but does not parse to an object or list is replaced whole. Plain strings stay.
 4. Embedded manifests: a string under a `manifest` key (InstallPlan `status.plan[].resource.manifest`) is parsed
-   as JSON and redacted as an object; one that does not decode to an object is replaced whole.
+   as JSON and redacted as an object; one that does not decode to an object is replaced whole. Any other string
+   that parses as YAML documents or JSON among which an object with `apiVersion` and `kind` (a ConfigMap holding
+   a bundle's manifests) is redacted the same way, and re-encoded when something was replaced.
 5. Private keys: in every string value of every object, a PEM block whose label ends in `PRIVATE KEY` (from
    BEGIN to END, or to the end of the string when END is missing) becomes `<redacted: private key, N bytes>`,
    and a base64 string whose decoded text holds such a block is replaced whole. Logs get the same replacement
    while streaming, across chunk boundaries; a block with no END within 64 KiB ends there.
 
-ConfigMaps are not Secrets (not by Kubernetes' rules either) and support needs to read them: only rules 2, 3 and
-5 apply to them. Markers say the size of what they replace and are idempotent.
+ConfigMaps are not Secrets (not by Kubernetes' rules either) and support needs to read them: only rules 2 to 5
+apply to them. Markers say the size of what they replace and are idempotent.
 """
 
 from __future__ import annotations
@@ -227,7 +229,11 @@ class _Gate:
         return value
 
     def string(self, text: str) -> str:
-        """Rule 5 on any string value."""
+        """Rules 4 (manifests held in strings) and 5 on any string value."""
+        if "apiVersion" in text and "kind" in text:
+            redacted = self.manifests(text)
+            if redacted is not text:
+                return redacted
         if "PRIVATE KEY" in text:
 
             def key(m: re.Match[str]) -> str:
@@ -327,6 +333,28 @@ class _Gate:
                 self.object(item, secret=False)
             else:
                 parsed[i] = self.value(item)
+
+    def manifests(self, text: str) -> str:
+        """Objects written out in a string (a ConfigMap holding a bundle's manifests), as YAML documents or JSON:
+        redacted as objects and re-encoded when something was replaced; `text` itself otherwise."""
+        try:
+            docs = list(yaml.load_all(text, Loader=YamlLoader))  # JSON is YAML too
+        except (yaml.YAMLError, ValueError, RecursionError):
+            return text
+        if not any(isinstance(d, dict) and "apiVersion" in d and "kind" in d for d in docs):
+            return text
+        before = sum(self.counts.values())
+        for doc in docs:
+            if isinstance(doc, (dict, list)):
+                self.structure(doc)
+        if sum(self.counts.values()) == before:
+            return text
+        try:
+            if text.lstrip()[:1] == "{" and len(docs) == 1:
+                return orjson.dumps(docs[0], option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+            return "---\n".join(_yaml.dump(doc).decode("utf-8") for doc in docs)
+        except (TypeError, yaml.YAMLError):
+            return self.replace(EMBEDDED, text)
 
     def manifest(self, text: str) -> str:
         """A step manifest is the JSON of the object the step creates (or a reference to a ConfigMap holding it)."""

@@ -3,6 +3,7 @@ import json
 import re
 
 import pytest
+import yaml
 
 from olm_gather import _redact, _yaml
 
@@ -334,3 +335,24 @@ def test_filter_log_spools_and_output_refuses_raw_logs() -> None:
         _redact.FilteredLog(io.BytesIO(), 0, 0, object())
     out.put_log("x.log", _redact.filter_log(io.BytesIO(LOG)))
     assert writer.files["x.log"] == _filter(LOG, 1)[0]
+
+
+def test_manifests_held_in_configmap_data_are_redacted() -> None:
+    """A bundle's manifests written into a ConfigMap (as OLM's unpack ConfigMaps hold them), YAML and JSON."""
+    secret = f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: bundle-secret\nstringData:\n  k: {CANARY}\n"
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "op"}, "spec": _pod_spec()}
+    settings = "apiVersion: example.com/v1\nkind: Settings\nmode: strict  # kept as written\n"
+    configmap = {
+        "kind": "ConfigMap",
+        "data": {
+            "manifests.yaml": secret + "---\n" + _yaml.dump(deployment).decode(),
+            "deployment.json": json.dumps(deployment),
+            "settings.yaml": settings,
+        },
+    }
+    out = _redact.redact(configmap).obj
+    _assert_clean(_yaml.dump(out))
+    docs = list(yaml.safe_load_all(out["data"]["manifests.yaml"]))
+    assert docs[0]["metadata"]["name"] == "bundle-secret" and list(docs[0]["stringData"]) == ["k"]
+    assert json.loads(out["data"]["deployment.json"])["metadata"]["name"] == "op"
+    assert out["data"]["settings.yaml"] == settings
