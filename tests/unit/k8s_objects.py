@@ -16,6 +16,7 @@ import dataclasses
 import json
 from typing import Any
 
+import yaml
 from hypothesis import strategies as st
 
 CANARY_PREFIX = 'cnry"'  # the quote makes the JSON-escaped form differ from the plain one
@@ -200,6 +201,12 @@ def _configmap(b: _Bag, ns: str) -> Obj:
         data[b.name("key")] = f"# {b.name()}\n{_pem(b)}"
     if b.coin():
         data[b.name("key")] = f"-----BEGIN CERTIFICATE-----\nMIIB{b.name()}\n-----END CERTIFICATE-----\n"
+    if b.coin():
+        # OLM's bundle unpack ConfigMaps hold a bundle's manifests as YAML documents or JSON.
+        if b.coin():
+            data[b.name("key")] = json.dumps(_secret(b, ns))
+        else:
+            data[b.name("key")] = yaml.dump_all([_secret(b, ns), _workload(b, ns)[0]], Dumper=yaml.CSafeDumper)
     obj: Obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(b, ns), "data": data}
     if b.coin():
         obj["binaryData"] = {b.name("key"): base64.b64encode(_pem(b).encode()).decode()}
