@@ -41,6 +41,7 @@ _EPILOG = """examples:
   olm-gather -o - | tar tz                    stream a tar.gz to stdout
   olm-gather analyze must-gather.local.2026…  diagnose a gathered tree or archive offline
   olm-gather serve must-gather.local.2026…    serve a gathered tree to kubectl, read-only
+  olm-gather redact case.tar.gz -o clean.tar.gz  a copy of any must-gather without secrets, to share
 """
 
 
@@ -48,10 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["analyze"]:
         return _guarded(_analyze_command, args[1:])
+    # serve and redact read trees only: they are loaded on demand, and load nothing that talks to a cluster.
     if args[:1] == ["serve"]:
-        from olm_gather import _serve_command  # noqa: PLC0415 - serve starts without the kubernetes client
+        from olm_gather import _serve_command  # noqa: PLC0415
 
         return _guarded(_serve_command.main, args[1:])
+    if args[:1] == ["redact"]:
+        from olm_gather import _redact_command  # noqa: PLC0415
+
+        return _guarded(_redact_command.main, args[1:])
     if args[:1] == ["version"]:
         return _guarded(lambda _: _print_version(), [])
     return _guarded(_gather_command, args)
@@ -138,7 +144,7 @@ def _gather_parser() -> argparse.ArgumentParser:
 
 
 def _gather_command(argv: list[str]) -> int:
-    from olm_gather import _inspector  # noqa: PLC0415 - loads the kubernetes client, which serve does not need
+    from olm_gather import _inspector  # noqa: PLC0415 - the gather's modules, which serve and redact need not load
 
     parser = _gather_parser()
     args = parser.parse_args(argv)

@@ -220,7 +220,7 @@ class _Run:
                 namespace=item.namespace, pod=item.pod, container=item.container, previous=item.previous
             )
             with item.file:
-                out.put_log(path, item.file, item.size)
+                out.put_log(path, _redact.filter_log(item.file))
             self.logs.append(
                 {
                     "path": path,
@@ -235,7 +235,7 @@ class _Run:
             self.phase = "logs"
         elif isinstance(item, _traverse.Events):
             events = {"apiVersion": "v1", "kind": "EventList", "items": item.items}
-            out.put_object(_layout.events_path(item.namespace), _redact.redact(events))
+            out.put_object(_layout.events_path(item.namespace), _redact.redact(events, group="", plural="events"))
             self.phase = "events"
         elif isinstance(item, _traverse.Problem):
             self.problems.append(item)
@@ -251,7 +251,7 @@ class _Run:
             path = _layout.namespace_path(key.name)
         else:
             path = _layout.object_path(group=key.group, plural=key.plural, name=key.name, namespace=key.namespace)
-        redacted = _redact.redact(obj)
+        redacted = _redact.redact(obj, group=key.group, plural=key.plural)
         out.put_object(path, redacted)
         if key.plural == "pods" and key.group == "":
             self.pods[key.namespace].append(redacted.obj)
@@ -272,7 +272,7 @@ class _Run:
             # Sorted by name: the order pods arrived in depends on the concurrency, the file must not.
             items = sorted(pods, key=lambda pod: str((pod.get("metadata") or {}).get("name", "")))
             podlist = {"apiVersion": "v1", "kind": "PodList", "items": items}
-            out.put_object(_layout.pods_list_path(ns), _redact.redact(podlist))
+            out.put_object(_layout.pods_list_path(ns), _redact.redact(podlist, group="", plural="pods"))
 
     def _report(self) -> None:
         if self.config.progress is not None:

@@ -1,13 +1,12 @@
-"""The only caller of a `Writer`. Objects reach it as `Redacted` values only, so nothing unredacted can be
-serialized; it turns them into YAML at their `_layout` path, streams logs, and keeps a small in-memory copy of
-the object files for the analysis that ends every gather."""
+"""The only caller of a `Writer`. Objects reach it as `Redacted` values only and logs as `FilteredLog` values
+only, so nothing unredacted can be written; it turns objects into YAML at their `_layout` path, streams logs, and
+keeps a small in-memory copy of the object files for the analysis that ends every gather."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 from collections.abc import Iterator
-from typing import IO
 
 from olm_gather import _errors, _layout, _redact, _sink, _yaml
 
@@ -35,12 +34,15 @@ class Output:
         self.files[path] = data
         self.bytes_written += len(data)
 
-    def put_log(self, path: str, source: IO[bytes], size: int) -> None:
-        with self._writing(path):
-            self._writer.write_stream(path, source, size)
-        source.seek(max(0, size - _TAIL))
-        self.files[path] = source.read()
-        self.bytes_written += size
+    def put_log(self, path: str, log: _redact.FilteredLog) -> None:
+        if not isinstance(log, _redact.FilteredLog):
+            raise TypeError("only filtered logs can be written")
+        with log:
+            with self._writing(path):
+                self._writer.write_stream(path, log.file, log.size)
+            log.file.seek(max(0, log.size - _TAIL))
+            self.files[path] = log.file.read()
+        self.bytes_written += log.size
 
     def put_text(self, path: str, data: bytes) -> None:
         """Files olm-gather writes itself (version, timestamp, gather.json, report.html): no cluster object."""
