@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import json
 import os
 import signal
 import sys
@@ -59,10 +61,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def must_gather_main(argv: Sequence[str] | None = None) -> int:
     """The image's `gather`: writes the tree and `version` under /must-gather ($MUST_GATHER_DIR in tests), next
-    to whatever an operator's own must-gather writes there."""
+    to whatever an operator's own must-gather writes there. `oc adm must-gather --since/--since-time` reach it
+    as $MUST_GATHER_SINCE (a Go duration) and $MUST_GATHER_SINCE_TIME (RFC 3339)."""
     root = os.environ.get("MUST_GATHER_DIR", MUST_GATHER_DIR)
     args = list(sys.argv[1:] if argv is None else argv)
-    return _guarded(_gather_command, [*args, "--output", root, "--allow-existing"])
+    since = [
+        f"{flag}={os.environ[name]}"
+        for name, flag in (("MUST_GATHER_SINCE", "--since"), ("MUST_GATHER_SINCE_TIME", "--since-time"))
+        if os.environ.get(name)
+    ]
+    # The variables first: an argument given to the entrypoint itself wins.
+    return _guarded(_gather_command, [*since, *args, "--output", root, "--allow-existing"])
 
 
 def _print_version() -> int:
@@ -131,6 +140,12 @@ def _gather_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="write over an existing archive or into a non-empty directory"
     )
     parser.add_argument("--allow-existing", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="the end-of-run summary: a table on stderr, or JSON on stdout for CI gates (default table)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every problem met while gathering")
     parser.add_argument("--version", action="version", version=f"olm-gather {__version__}")
@@ -143,6 +158,8 @@ def _gather_command(argv: list[str]) -> int:
     parser = _gather_parser()
     args = parser.parse_args(argv)
     to_stdout = args.output == "-"
+    if to_stdout and args.format == "json":
+        raise _errors.ConfigError("--format json and -o - both write to stdout: choose one")
     console = rich.console.Console(stderr=True, quiet=args.quiet, highlight=False)
     writer = _writer(args.output, allow_existing=args.allow_existing or args.force, force=args.force)
     with _ProgressView(console, enabled=not args.quiet) as view:
@@ -150,7 +167,10 @@ def _gather_command(argv: list[str]) -> int:
         inspector = _inspector.Inspector(config)
         with _stop_on_signals(inspector) as received:
             result = inspector.inspect()
-    _summary(console, result, verbose=args.verbose, to_stdout=to_stdout)
+    if args.format == "json":
+        sys.stdout.write(summary_json(result))
+    else:
+        _summary(console, result, verbose=args.verbose, to_stdout=to_stdout)
     if received and result.stopped == _errors.INTERRUPTED:
         return 128 + received[0]  # 130 for SIGINT, 143 for SIGTERM, as a shell reports them
     return result.exit_code
@@ -283,6 +303,30 @@ def _summary(
     )
     if not to_stdout:
         console.print(f"output: [bold]{result.location}[/]")
+
+
+def summary_json(result: _inspector.InspectResult) -> str:
+    """What the end-of-run table shows, for machines: the outcome, counts, output location, every problem,
+    the operators and findings."""
+    record: dict[str, object] = {
+        "location": result.location,
+        "incomplete": result.incomplete,
+        "incompleteReason": result.incomplete_reason,
+        "exitCode": result.exit_code,
+        "seconds": round((result.finished - result.started).total_seconds(), 3),
+        "counts": {
+            "objects": len(result.objects),
+            "logs": len(result.logs),
+            "problems": len(result.problems),
+            "requests": result.requests,
+            "retries": result.retries,
+        },
+        "problems": [dataclasses.asdict(p) for p in result.problems],
+    }
+    analysis = result.analysis.to_dict() if result.analysis is not None else {}
+    record["operators"] = analysis.get("operators", [])
+    record["findings"] = analysis.get("findings", [])
+    return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
 
 
 def _analyze_command(argv: list[str]) -> int:

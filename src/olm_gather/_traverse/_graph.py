@@ -67,6 +67,7 @@ class Options:
     namespace: str = ""
     log_limit_bytes: int = 4 * 1024 * 1024
     since_seconds: int = 0
+    since_time: str = ""
     logs: bool = True
 
 
@@ -476,6 +477,8 @@ class Traversal:
             query["previous"] = "true"
         if self._options.since_seconds:
             query["sinceSeconds"] = str(self._options.since_seconds)
+        if self._options.since_time:
+            query["sinceTime"] = self._options.since_time
         spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - handed to the consumer
         size = 0
         try:
