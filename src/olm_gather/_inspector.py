@@ -246,6 +246,9 @@ class _Run:
                     "previous": item.previous,
                     "bytes": item.size,
                     "truncated": item.truncated,
+                    "cut": item.cut,
+                    "firstLineTime": item.first_time,
+                    "transferredBytes": item.transferred,
                 }
             )
             self.phase = "logs"

@@ -3,16 +3,23 @@ logs that keep their newest lines, the must-gather image's --since variables and
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
+import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from kubernetes import client
 
+import olm_gather
 from catalog import packages
 from tests.e2e import olmtest
+from tests.e2e.kapi import Api
+from tests.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.e2e
 
@@ -25,11 +32,37 @@ def _run(
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env, check=False)
 
 
+@pytest.fixture(scope="module")
+def support(api_client: client.ApiClient, olm_kubeconfig: str) -> Iterator[tuple[str, olmtest.Installed]]:
+    """ogt-support installed by real OLM in a namespace of its own: a Subscription, so OLM's own pods and logs
+    are gathered too."""
+    ns = f"e2e-support-{secrets.token_hex(3)}"
+    core = client.CoreV1Api(api_client)
+    core.create_namespace({"metadata": {"name": ns, "labels": {"olm-gather.test/e2e": "true"}}})
+    try:
+        yield ns, olmtest.install(api_client, packages.SUPPORT.name, ns)
+    finally:
+        core.delete_namespace(ns)
+
+
+def _olm_operator_pod(api: Api) -> str:
+    (pod,) = api.kube.list("/api/v1/namespaces/olm/pods", label_selector="app=olm-operator")
+    return str(pod["metadata"]["name"])
+
+
+def _full_log(api: Api, pod: str) -> bytes:
+    return b"".join(api.kube.stream(f"/api/v1/namespaces/olm/pods/{pod}/log", {"timestamps": "true"}))
+
+
+def _time(line: bytes) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(line.split(b" ", 1)[0].decode())
+
+
 def test_json_summary_and_the_operators_own_must_gather(
-    api_client: client.ApiClient, olm_kubeconfig: str, namespace: str, tmp_path: Path
+    support: tuple[str, olmtest.Installed], olm_kubeconfig: str, tmp_path: Path
 ) -> None:
     pkg = packages.SUPPORT
-    seen = olmtest.install(api_client, pkg.name, namespace)
+    namespace, seen = support
     csv_name = seen.csv["metadata"]["name"]  # type: ignore[index]
     # The image as real OLM left it on the CSV, not as the catalog meant it.
     image = seen.csv["metadata"]["annotations"]["operators.openshift.io/must-gather-image"]  # type: ignore[index]
@@ -71,3 +104,97 @@ def test_json_summary_refuses_stdout_output(olm_kubeconfig: str) -> None:
     run = _run([str(BIN / "olm-gather"), "--kubeconfig", olm_kubeconfig, "-o", "-", "--format", "json"])
     assert run.returncode == 2 and run.stdout == ""
     assert "--format json and -o - both write to stdout" in run.stderr
+
+
+def test_log_cap_keeps_the_newest_lines_of_olms_own_log(
+    support: tuple[str, olmtest.Installed], olm_kubeconfig: str
+) -> None:
+    namespace, _ = support
+    cap = 2048
+    api = Api(olm_kubeconfig)
+    try:
+        pod = _olm_operator_pod(api)
+        before = _full_log(api, pod)
+        assert len(before) > 4 * cap, "OLM's log should be long enough to need the cap"
+        writer = olm_gather.MemoryWriter()
+        with FaultProxy(olm_kubeconfig) as counter:  # counts what crossed the wire, outside olm-gather
+            olm_gather.new(
+                kubeconfig=str(counter.kubeconfig),
+                package=packages.SUPPORT.name,
+                namespace=namespace,
+                log_limit_bytes=cap,
+                writer=writer,
+                analyze=False,
+            ).inspect()
+        after = _full_log(api, pod)
+    finally:
+        api.close()
+    path = f"namespaces/olm/pods/{pod}/olm-operator/olm-operator/logs/current.log"
+    kept = writer.files[path]
+    assert cap // 2 < len(kept) <= cap
+    assert kept in after and kept.startswith(b"20")  # one piece of the real log, from a line start
+    assert before.splitlines()[-1] in kept  # the newest line the log had before the gather is there
+    transferred = counter.body_bytes[f"/api/v1/namespaces/olm/pods/{pod}/log"]
+    print(f"olm-operator log {len(before)} bytes, cap {cap}: {transferred} bytes transferred, {len(kept)} kept")
+    assert transferred <= 4 * cap < len(before)
+    assert all("tailLines=" in u for u in counter.urls if u.startswith(f"/api/v1/namespaces/olm/pods/{pod}/log"))
+    (record,) = [r for r in json.loads(writer.files["gather.json"])["logs"] if r["path"] == path]
+    assert record["truncated"] is True and record["cut"] == "start"
+    assert record["firstLineTime"] == kept.split(b" ", 1)[0].decode() and record["bytes"] == len(kept)
+
+
+def _gathered_log_lines(root: Path) -> dict[str, list[bytes]]:
+    return {
+        str(p.relative_to(root)): p.read_bytes().splitlines() for p in root.glob("namespaces/*/pods/*/*/*/logs/*.log")
+    }
+
+
+def test_must_gather_since_writes_no_older_line(
+    support: tuple[str, olmtest.Installed], olm_kubeconfig: str, tmp_path: Path
+) -> None:
+    namespace, _ = support
+    root = tmp_path / "must-gather"
+    started = datetime.datetime.now(datetime.UTC)
+    env = dict(os.environ, MUST_GATHER_DIR=str(root), KUBECONFIG=olm_kubeconfig, MUST_GATHER_SINCE="1s")
+    run = _run([str(BIN / "olm-gather-must-gather"), "-p", packages.SUPPORT.name, "-n", namespace], env=env)
+    assert run.returncode == 0, run.stderr
+    logs = _gathered_log_lines(root)
+    assert any("/olm-operator/" in p for p in logs), sorted(logs)
+    for path, lines in logs.items():
+        for line in lines:
+            assert _time(line) >= started - datetime.timedelta(seconds=1), (path, line)
+    api = Api(olm_kubeconfig)
+    try:
+        full = _full_log(api, _olm_operator_pod(api))
+    finally:
+        api.close()
+    # Without the variable there is something to leave out: OLM logged before the last second.
+    assert _time(full.splitlines()[0]) < started - datetime.timedelta(seconds=1)
+    assert json.loads((root / "gather.json").read_text())["options"]["sinceSeconds"] == 1
+
+
+def test_must_gather_since_time_starts_at_that_time(
+    support: tuple[str, olmtest.Installed], olm_kubeconfig: str, tmp_path: Path
+) -> None:
+    namespace, _ = support
+    api = Api(olm_kubeconfig)
+    try:
+        pod = _olm_operator_pod(api)
+        full = _full_log(api, pod).splitlines()
+    finally:
+        api.close()
+    # A whole second in the middle of the log (sinceTime has second precision): the lines from it on.
+    since = (_time(full[len(full) // 2]) + datetime.timedelta(seconds=1)).replace(microsecond=0)
+    expected = [line for line in full if _time(line) >= since]
+    assert 0 < len(expected) < len(full)
+    root = tmp_path / "must-gather"
+    env = dict(
+        os.environ,
+        MUST_GATHER_DIR=str(root),
+        KUBECONFIG=olm_kubeconfig,
+        MUST_GATHER_SINCE_TIME=since.isoformat().replace("+00:00", "Z"),
+    )
+    run = _run([str(BIN / "olm-gather-must-gather"), "-p", packages.SUPPORT.name, "-n", namespace], env=env)
+    assert run.returncode == 0, run.stderr
+    written = (root / f"namespaces/olm/pods/{pod}/olm-operator/olm-operator/logs/current.log").read_bytes()
+    assert written.splitlines()[: len(expected)] == expected  # OLM may have logged more since
