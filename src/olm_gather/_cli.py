@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 import rich.console
 import rich.progress
 
-from olm_gather import _analyze, _config, _errors, _flags, _report, _sink
+from olm_gather import _analyze, _completion, _config, _errors, _flags, _report, _sink
 from olm_gather._version import __version__
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ _EPILOG = """examples:
   olm-gather -o - | tar tz                    stream a tar.gz to stdout
   olm-gather analyze must-gather.local.2026…  diagnose a gathered tree or archive offline
   olm-gather serve must-gather.local.2026…    serve a gathered tree to kubectl, read-only
+  source <(olm-gather completion bash)        complete flags, namespaces and packages (also zsh, fish)
 """
 
 
@@ -56,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _guarded(_serve_command.main, args[1:])
     if args[:1] == ["version"]:
         return _guarded(lambda _: _print_version(), [])
+    if args[:1] == ["completion"]:
+        return _guarded(_completion_command, args[1:])
+    if args[:1] == [_completion.LOOKUP]:
+        return _completion.lookup(args[1:])
     return _guarded(_gather_command, args)
 
 
@@ -72,6 +77,34 @@ def must_gather_main(argv: Sequence[str] | None = None) -> int:
     ]
     # The variables first: an argument given to the entrypoint itself wins.
     return _guarded(_gather_command, [*since, *args, "--output", root, "--allow-existing"])
+
+
+def _completion_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="olm-gather completion",
+        description="Print a shell completion script: flags, subcommands, and for -n/-p the namespaces and "
+        "packages of the cluster (asked when you press TAB, for at most a few seconds).",
+        epilog="bash: source <(olm-gather completion bash)   zsh: source <(olm-gather completion zsh)\n"
+        "fish: olm-gather completion fish | source",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("shell", choices=_completion.SHELLS, help="the shell to complete in")
+    return parser
+
+
+def _completion_command(argv: list[str]) -> int:
+    from olm_gather import _serve_command  # noqa: PLC0415 - like serve itself, only when asked for
+
+    shell = _completion_parser().parse_args(argv).shell
+    commands = [
+        _completion.command("", "gather", _gather_parser()),
+        _completion.command("analyze", "diagnose a gathered tree offline", _analyze_parser()),
+        _completion.command("serve", "serve a gathered tree to kubectl", _serve_command.parser()),
+        _completion.command("completion", "print a shell completion script", _completion_parser()),
+        _completion.Command("version", "print the version", (), ""),
+    ]
+    sys.stdout.write(_completion.script(shell, commands))
+    return 0
 
 
 def _print_version() -> int:
@@ -329,7 +362,7 @@ def summary_json(result: _inspector.InspectResult) -> str:
     return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
 
 
-def _analyze_command(argv: list[str]) -> int:
+def _analyze_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="olm-gather analyze",
         description="Diagnose the OLM operators in a gathered must-gather directory or .tar.gz, offline.",
@@ -342,7 +375,11 @@ def _analyze_command(argv: list[str]) -> int:
         help="where to write the HTML report (default: report.html inside a directory, "
         "<archive>.report.html next to an archive)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _analyze_command(argv: list[str]) -> int:
+    args = _analyze_parser().parse_args(argv)
     if not os.path.exists(args.path):
         raise _errors.ConfigError(f"{args.path} does not exist: give a must-gather directory or .tar.gz")
     tree = _analyze.open_tree(args.path)

@@ -198,3 +198,39 @@ def test_must_gather_since_time_starts_at_that_time(
     assert run.returncode == 0, run.stderr
     written = (root / f"namespaces/olm/pods/{pod}/olm-operator/olm-operator/logs/current.log").read_bytes()
     assert written.splitlines()[: len(expected)] == expected  # OLM may have logged more since
+
+
+def _bash_complete(words: list[str]) -> tuple[list[str], str]:
+    """COMPREPLY and stderr after a real bash sources `olm-gather completion bash` and completes `words`."""
+    quoted = " ".join(f"'{w}'" for w in words)
+    program = (
+        f"source <(olm-gather completion bash); COMP_WORDS=({quoted}); COMP_CWORD={len(words) - 1}; _olm_gather; "
+        'printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp")}
+    run = subprocess.run(["bash", "-c", program], env=env, capture_output=True, text=True, timeout=30, check=True)
+    return [line for line in run.stdout.splitlines() if line], run.stderr
+
+
+def test_bash_completes_packages_and_namespaces_from_the_cluster(
+    support: tuple[str, olmtest.Installed], olm_kubeconfig: str
+) -> None:
+    namespace, _ = support
+    api = Api(olm_kubeconfig)
+    try:
+        subscriptions = list(api.kube.list("/apis/operators.coreos.com/v1alpha1/subscriptions"))
+        namespaces = sorted(n["metadata"]["name"] for n in api.kube.list("/api/v1/namespaces"))
+    finally:
+        api.close()
+    packages_there = sorted({s["spec"]["name"] for s in subscriptions})
+    assert packages.SUPPORT.name in packages_there
+
+    offered, stderr = _bash_complete(["olm-gather", "--kubeconfig", olm_kubeconfig, "-p", ""])
+    assert sorted(offered) == packages_there and stderr == ""
+    offered, _ = _bash_complete(["olm-gather", "--kubeconfig", olm_kubeconfig, "-p", "ogt-su"])
+    assert offered == [packages.SUPPORT.name]
+    in_ns = sorted({s["spec"]["name"] for s in subscriptions if s["metadata"]["namespace"] == namespace})
+    offered, _ = _bash_complete(["olm-gather", "--kubeconfig", olm_kubeconfig, "-n", namespace, "-p", ""])
+    assert sorted(offered) == in_ns
+    offered, _ = _bash_complete(["olm-gather", "--kubeconfig", olm_kubeconfig, "-n", ""])
+    assert sorted(offered) == namespaces
