@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterable
 
 import yaml
 
@@ -83,8 +84,8 @@ def script(shell: str, commands: list[Command], *, prog: str = "olm-gather") -> 
     return bash
 
 
-def _words(values: object) -> str:
-    return " ".join(str(v) for v in values)  # type: ignore[attr-defined]
+def _words(values: Iterable[object]) -> str:
+    return " ".join(str(v) for v in values)
 
 
 def _bash(commands: list[Command], prog: str) -> str:

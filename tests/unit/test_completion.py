@@ -84,16 +84,31 @@ def test_an_unknown_shell_is_a_usage_error() -> None:
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
-def test_zsh_accepts_the_script() -> None:
+def test_zsh_runs_the_function_as_bashcompinit_does(tmp_path: Path) -> None:
     script = subprocess.run(
         [BIN / "olm-gather", "completion", "zsh"], capture_output=True, text=True, check=True
     ).stdout
-    assert subprocess.run(["zsh", "-n"], input=script, text=True, check=False).returncode == 0
+    kubeconfig = tmp_path / "kc"
+    kubeconfig.write_text("contexts: [{name: prod-east, context: {}}]\n")
+    # bashcompinit calls the function under `emulate sh` (0-based arrays); zsh's compadd then filters by prefix.
+    program = (
+        'autoload -U compinit && compinit -u; source /dev/stdin <<<"$SCRIPT"; emulate sh -c '
+        f"'COMP_WORDS=(olm-gather --kubeconfig {kubeconfig} --context p); COMP_CWORD=4; _olm_gather; "
+        'printf "%s\\n" "${COMPREPLY[@]}"\''
+    )
+    env = {"SCRIPT": script, "PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    run = subprocess.run(["zsh", "-c", program], env=env, capture_output=True, text=True, timeout=30, check=True)
+    assert run.stdout.split() == ["prod-east"]
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
-def test_fish_accepts_the_script() -> None:
+def test_fish_completes(tmp_path: Path) -> None:
     script = subprocess.run(
         [BIN / "olm-gather", "completion", "fish"], capture_output=True, text=True, check=True
     ).stdout
-    assert subprocess.run(["fish", "--no-execute"], input=script, text=True, check=False).returncode == 0
+    (tmp_path / "c.fish").write_text(script)
+    program = f'source {tmp_path / "c.fish"}; complete -C "olm-gather --sin"; complete -C "olm-gather an"'
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    run = subprocess.run(["fish", "-c", program], env=env, capture_output=True, text=True, timeout=30, check=True)
+    offered = [line.split("\t")[0] for line in run.stdout.splitlines()]
+    assert offered == ["--since", "--since-time", "analyze"]
