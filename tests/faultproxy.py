@@ -58,6 +58,8 @@ class FaultProxy:
         self.on_request = on_request
         self.requests = 0
         self.injected: collections.Counter[str] = collections.Counter()
+        self.body_bytes: collections.Counter[str] = collections.Counter()  # bytes of response bodies, by URL path
+        self.urls: list[str] = []  # every request forwarded, with its query
         self._asked: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
         self._tmp = tempfile.TemporaryDirectory(prefix="faultproxy-")
@@ -147,6 +149,9 @@ class FaultProxy:
             data = response.read()
         finally:
             conn.close()
+        with self._lock:
+            self.body_bytes[urllib.parse.urlsplit(h.path).path] += len(data)
+            self.urls.append(h.path)
         h.send_response(response.status)
         for k, v in response.getheaders():
             if k.lower() not in _HOP_HEADERS:

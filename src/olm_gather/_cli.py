@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import json
 import os
 import signal
 import sys
@@ -21,12 +23,12 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import IO, TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING
 
 import rich.console
 import rich.progress
 
-from olm_gather import _analyze, _config, _errors, _flags, _report, _sink
+from olm_gather import _analyze, _completion, _config, _errors, _flags, _report, _sink
 from olm_gather._version import __version__
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ _EPILOG = """examples:
   olm-gather analyze must-gather.local.2026…  diagnose a gathered tree or archive offline
   olm-gather serve must-gather.local.2026…    serve a gathered tree to kubectl, read-only
   olm-gather redact case.tar.gz -o clean.tar.gz  a copy of any must-gather without secrets, to share
+  source <(olm-gather completion bash)        complete flags, namespaces and packages (also zsh, fish)
 """
 
 
@@ -60,15 +63,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _guarded(_redact_command.main, args[1:])
     if args[:1] == ["version"]:
         return _guarded(lambda _: _print_version(), [])
+    if args[:1] == ["completion"]:
+        return _guarded(_completion_command, args[1:])
+    if args[:1] == [_completion.LOOKUP]:
+        return _completion.lookup(args[1:])
     return _guarded(_gather_command, args)
 
 
 def must_gather_main(argv: Sequence[str] | None = None) -> int:
     """The image's `gather`: writes the tree and `version` under /must-gather ($MUST_GATHER_DIR in tests), next
-    to whatever an operator's own must-gather writes there."""
+    to whatever an operator's own must-gather writes there. `oc adm must-gather --since/--since-time` reach it
+    as $MUST_GATHER_SINCE (a Go duration) and $MUST_GATHER_SINCE_TIME (RFC 3339)."""
     root = os.environ.get("MUST_GATHER_DIR", MUST_GATHER_DIR)
     args = list(sys.argv[1:] if argv is None else argv)
-    return _guarded(_gather_command, [*args, "--output", root, "--allow-existing"])
+    since = [
+        f"{flag}={os.environ[name]}"
+        for name, flag in (("MUST_GATHER_SINCE", "--since"), ("MUST_GATHER_SINCE_TIME", "--since-time"))
+        if os.environ.get(name)
+    ]
+    # The variables first: an argument given to the entrypoint itself wins.
+    return _guarded(_gather_command, [*since, *args, "--output", root, "--allow-existing"])
+
+
+def _completion_parser() -> argparse.ArgumentParser:
+    parser = _flags.Parser(
+        prog="olm-gather completion",
+        description="Print a shell completion script: flags, subcommands, and for -n/-p the namespaces and "
+        "packages of the cluster (asked when you press TAB, for at most a few seconds).",
+        epilog="bash: source <(olm-gather completion bash)   zsh: source <(olm-gather completion zsh)\n"
+        "fish: olm-gather completion fish | source",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("shell", choices=_completion.SHELLS, help="the shell to complete in")
+    return parser
+
+
+def _completion_command(argv: list[str]) -> int:
+    from olm_gather import _redact_command, _serve_command  # noqa: PLC0415 - like the commands, only when asked for
+
+    shell = _completion_parser().parse_args(argv).shell
+    commands = [
+        _completion.command("", "gather", _gather_parser()),
+        _completion.command("analyze", "diagnose a gathered tree offline", _analyze_parser()),
+        _completion.command("serve", "serve a gathered tree to kubectl", _serve_command.parser()),
+        _completion.command("redact", "a copy of a must-gather without secret values", _redact_command.parser()),
+        _completion.command("completion", "print a shell completion script", _completion_parser()),
+        _completion.Command("version", "print the version", (), ""),
+    ]
+    sys.stdout.write(_completion.script(shell, commands))
+    return 0
 
 
 def _print_version() -> int:
@@ -109,16 +152,8 @@ def _quiet_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with kubectl's one-line usage errors (`error: ...`), exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        _error(f"{message} (see {self.prog} --help)")
-        raise SystemExit(2)
-
-
 def _gather_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = _flags.Parser(
         prog="olm-gather",
         description="Gather the operators OLM installed (Subscriptions, InstallPlans, CSVs, what OLM created, pods, "
         "logs, events) into the must-gather layout, then say what is wrong. Secret values and environment "
@@ -137,6 +172,12 @@ def _gather_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="write over an existing archive or into a non-empty directory"
     )
     parser.add_argument("--allow-existing", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="the end-of-run summary: a table on stderr, or JSON on stdout for CI gates (default table)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every problem met while gathering")
     parser.add_argument("--version", action="version", version=f"olm-gather {__version__}")
@@ -149,6 +190,8 @@ def _gather_command(argv: list[str]) -> int:
     parser = _gather_parser()
     args = parser.parse_args(argv)
     to_stdout = args.output == "-"
+    if to_stdout and args.format == "json":
+        raise _errors.ConfigError("--format json and -o - both write to stdout: choose one")
     console = rich.console.Console(stderr=True, quiet=args.quiet, highlight=False)
     writer = _writer(args.output, allow_existing=args.allow_existing or args.force, force=args.force)
     with _ProgressView(console, enabled=not args.quiet) as view:
@@ -156,7 +199,10 @@ def _gather_command(argv: list[str]) -> int:
         inspector = _inspector.Inspector(config)
         with _stop_on_signals(inspector) as received:
             result = inspector.inspect()
-    _summary(console, result, verbose=args.verbose, to_stdout=to_stdout)
+    if args.format == "json":
+        sys.stdout.write(summary_json(result))
+    else:
+        _summary(console, result, verbose=args.verbose, to_stdout=to_stdout)
     if received and result.stopped == _errors.INTERRUPTED:
         return 128 + received[0]  # 130 for SIGINT, 143 for SIGTERM, as a shell reports them
     return result.exit_code
@@ -291,8 +337,32 @@ def _summary(
         console.print(f"output: [bold]{result.location}[/]")
 
 
-def _analyze_command(argv: list[str]) -> int:
-    parser = _Parser(
+def summary_json(result: _inspector.InspectResult) -> str:
+    """What the end-of-run table shows, for machines: the outcome, counts, output location, every problem,
+    the operators and findings."""
+    record: dict[str, object] = {
+        "location": result.location,
+        "incomplete": result.incomplete,
+        "incompleteReason": result.incomplete_reason,
+        "exitCode": result.exit_code,
+        "seconds": round((result.finished - result.started).total_seconds(), 3),
+        "counts": {
+            "objects": len(result.objects),
+            "logs": len(result.logs),
+            "problems": len(result.problems),
+            "requests": result.requests,
+            "retries": result.retries,
+        },
+        "problems": [dataclasses.asdict(p) for p in result.problems],
+    }
+    analysis = result.analysis.to_dict() if result.analysis is not None else {}
+    record["operators"] = analysis.get("operators", [])
+    record["findings"] = analysis.get("findings", [])
+    return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+
+
+def _analyze_parser() -> argparse.ArgumentParser:
+    parser = _flags.Parser(
         prog="olm-gather analyze",
         description="Diagnose the OLM operators in a gathered must-gather directory or .tar.gz, offline.",
     )
@@ -304,7 +374,11 @@ def _analyze_command(argv: list[str]) -> int:
         help="where to write the HTML report (default: report.html inside a directory, "
         "<archive>.report.html next to an archive)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _analyze_command(argv: list[str]) -> int:
+    args = _analyze_parser().parse_args(argv)
     if not os.path.exists(args.path):
         raise _errors.ConfigError(f"{args.path} does not exist: give a must-gather directory or .tar.gz")
     tree = _analyze.open_tree(args.path)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from olm_gather import _sink
+if TYPE_CHECKING:
+    from olm_gather import _sink  # the Writer protocol, for the annotation only
 
 DEFAULT_LOG_LIMIT_BYTES = 4 * 1024 * 1024
 DEFAULT_CONCURRENCY = 16
@@ -36,6 +37,7 @@ class InspectConfig:
     writer: where the tree goes; None: a new directory `./must-gather.local.<timestamp>`.
     log_limit_bytes: cap of each container log (current and previous each).
     since_seconds: only log lines newer than this many seconds; 0: all.
+    since_time: only log lines after this RFC 3339 time (UTC, `Z`); "": all. Not together with since_seconds.
     logs: gather container logs at all.
     analyze: run the analysis at the end and write report.html.
     concurrency: requests in flight at most.
@@ -52,6 +54,7 @@ class InspectConfig:
     writer: _sink.Writer | None = None
     log_limit_bytes: int = DEFAULT_LOG_LIMIT_BYTES
     since_seconds: int = 0
+    since_time: str = ""
     logs: bool = True
     analyze: bool = True
     concurrency: int = DEFAULT_CONCURRENCY
@@ -66,6 +69,7 @@ class InspectConfig:
             "context": self.context,
             "logLimitBytes": self.log_limit_bytes,
             "sinceSeconds": self.since_seconds,
+            "sinceTime": self.since_time,
             "logs": self.logs,
             "timeoutSeconds": self.timeout_seconds,
         }

@@ -4,15 +4,28 @@ team's own must-gather offers the same options as `olm-gather`."""
 from __future__ import annotations
 
 import argparse
+import datetime
+import math
 import re
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
 from olm_gather import _config, _errors
 
 _SIZE = re.compile(r"^(\d+)\s*([KMG]i?)?B?$", re.IGNORECASE)
-_DURATION = re.compile(r"(\d+)([smhd])")
+# Go's time.Duration syntax (oc passes `--since` on as its String(), e.g. 1h0m0s, 1.5s, 500ms) plus days.
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")
 _UNITS = {"": 1, "k": 1000, "ki": 1024, "m": 1000**2, "mi": 1024**2, "g": 1000**3, "gi": 1024**3}
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with kubectl's one-line usage errors (`error: ... (see <prog> --help)`), exit code 2; every
+    olm-gather command parses with it."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def parse_size(text: str) -> int:
@@ -24,11 +37,24 @@ def parse_size(text: str) -> int:
 
 
 def parse_duration(text: str) -> int:
-    """`90s`, `10m`, `1h30m`, `2d` -> seconds (kubectl's --since syntax)."""
+    """`90s`, `10m`, `1h30m`, `2d`, `1h0m0s`, `1.5s` -> whole seconds, a fraction rounded up (the API server's
+    sinceSeconds is whole, and rounding down could drop the newest second)."""
     text = text.strip()
     if not text or _DURATION.sub("", text):
         raise argparse.ArgumentTypeError(f"invalid duration {text!r}: use e.g. 30s, 10m, 1h30m")
-    return sum(int(n) * _SECONDS[u] for n, u in _DURATION.findall(text))
+    return math.ceil(sum(float(n) * _SECONDS[u] for n, u in _DURATION.findall(text)) - 1e-9)
+
+
+def parse_time(text: str) -> str:
+    """An RFC 3339 time (`2026-01-02T15:04:05Z`, an offset, fractions) -> the same instant in UTC, as the API
+    server's `sinceTime` wants it (kubectl's --since-time)."""
+    try:
+        t = datetime.datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        t = None
+    if t is None or t.tzinfo is None or "T" not in text.upper():
+        raise argparse.ArgumentTypeError(f"invalid time {text!r}: use RFC 3339, e.g. 2026-01-02T15:04:05Z")
+    return t.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_timeout(text: str) -> int:
@@ -40,7 +66,8 @@ def parse_timeout(text: str) -> int:
 
 
 def add_flags(parser: argparse.ArgumentParser) -> None:
-    """Adds --kubeconfig, --context, -n/--namespace, -p/--package, --log-limit, --since and --timeout."""
+    """Adds --kubeconfig, --context, -n/--namespace, -p/--package, --log-limit, --since, --since-time and
+    --timeout."""
     group = parser.add_argument_group("olm-gather")
     group.add_argument(
         "--kubeconfig",
@@ -69,6 +96,13 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
         help="only logs newer than this, e.g. 1h (default: all)",
     )
     group.add_argument(
+        "--since-time",
+        type=parse_time,
+        default=None,  # argparse would pass a "" default through parse_time
+        metavar="TIME",
+        help="only logs after this RFC 3339 time, e.g. 2026-01-02T15:04:05Z (default: all; not with --since)",
+    )
+    group.add_argument(
         "--timeout",
         type=parse_timeout,
         default=0,
@@ -87,6 +121,8 @@ def config_from_flags(args: argparse.Namespace, **overrides: Any) -> _config.Ins
         "package": args.package,
         "log_limit_bytes": args.log_limit,
         "since_seconds": args.since,
+        # Parsers built before --since-time existed have no such attribute.
+        "since_time": getattr(args, "since_time", None) or "",
         # Parsers built before --timeout existed (an operator's own must-gather) have no such attribute.
         "timeout_seconds": getattr(args, "timeout", 0),
     }
@@ -113,6 +149,12 @@ def click_options(command: Any) -> Any:
             "--since", default="", help="only logs newer than this, e.g. 1h", callback=_click_convert(parse_duration)
         ),
         click.option(
+            "--since-time",
+            default="",
+            help="only logs after this RFC 3339 time",
+            callback=_click_convert(parse_time, empty=""),
+        ),
+        click.option(
             "--timeout",
             default="0",
             help="stop fetching after this long and write what was gathered",
@@ -126,19 +168,19 @@ def click_options(command: Any) -> Any:
 
 def config_from_click(**kwargs: Any) -> _config.InspectConfig:
     """The InspectConfig of a click command decorated with `click_options`; extra keyword arguments pass through."""
-    names = {"kubeconfig", "context", "namespace", "package", "log_limit", "since", "timeout"}
+    names = {"kubeconfig", "context", "namespace", "package", "log_limit", "since", "since_time", "timeout"}
     args = argparse.Namespace(**{k: kwargs.pop(k) for k in names})
     return config_from_flags(args, **kwargs)
 
 
-def _click_convert(parse: Any) -> Any:
+def _click_convert(parse: Any, *, empty: Any = 0) -> Any:
     import click  # noqa: PLC0415
 
-    def convert(_ctx: Any, _param: Any, value: str) -> int:
+    def convert(_ctx: Any, _param: Any, value: str) -> Any:
         if value == "":
-            return 0
+            return empty
         try:
-            result: int = parse(value)
+            result = parse(value)
         except argparse.ArgumentTypeError as e:
             raise click.BadParameter(str(e)) from None
         return result

@@ -12,7 +12,19 @@ from typing import Any
 
 import orjson
 
-from olm_gather import _analyze, _config, _errors, _kube, _layout, _output, _redact, _report, _sink, _traverse
+from olm_gather import (
+    _analyze,
+    _config,
+    _errors,
+    _kube,
+    _layout,
+    _must_gather,
+    _output,
+    _redact,
+    _report,
+    _sink,
+    _traverse,
+)
 from olm_gather._version import __version__
 
 PRODUCT = "olm-gather"
@@ -85,6 +97,8 @@ class Inspector:
             raise _errors.ConfigError("the log limit must be positive")
         if config.since_seconds < 0:
             raise _errors.ConfigError("--since must not be negative")
+        if config.since_seconds and config.since_time:
+            raise _errors.ConfigError("--since and --since-time exclude each other: give one")
         if config.timeout_seconds < 0:
             raise _errors.ConfigError("--timeout must not be negative")
         if config.concurrency < 1:
@@ -143,6 +157,7 @@ class _Run:
         self.problems: list[_traverse.Problem] = []
         self.notes: dict[str, Any] = {}
         self.pods: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.must_gather_images: dict[tuple[str, str], str] = {}  # (namespace, CSV) -> image its annotation names
         self.phase = "Subscriptions"
         self.stopped = ""
         self.stop_message = ""
@@ -156,6 +171,7 @@ class _Run:
                 namespace=self.config.namespace,
                 log_limit_bytes=self.config.log_limit_bytes,
                 since_seconds=self.config.since_seconds,
+                since_time=self.config.since_time,
                 logs=self.config.logs,
             ),
         )
@@ -230,6 +246,9 @@ class _Run:
                     "previous": item.previous,
                     "bytes": item.size,
                     "truncated": item.truncated,
+                    "cut": item.cut,
+                    "firstLineTime": item.first_time,
+                    "transferredBytes": item.transferred,
                 }
             )
             self.phase = "logs"
@@ -255,6 +274,10 @@ class _Run:
         out.put_object(path, redacted)
         if key.plural == "pods" and key.group == "":
             self.pods[key.namespace].append(redacted.obj)
+        if key.plural == "clusterserviceversions":
+            image = _must_gather.image((obj.get("metadata") or {}).get("annotations"))
+            if image:
+                self.must_gather_images[(key.namespace, key.name)] = image
         self.objects[key] = {
             "path": path,
             "apiVersion": obj.get("apiVersion", item.resource.api_version),
@@ -329,12 +352,33 @@ class _Run:
                 "requests": self.kube.requests,
                 "retries": self.kube.retries,
             },
+            "operators": self._operators(traversal),
             "notes": dict(sorted(self.notes.items())),
             "objects": sorted(self.objects.values(), key=lambda o: str(o["path"])),
             "logs": sorted(self.logs, key=lambda log: str(log["path"])),
             "problems": [dataclasses.asdict(p) for p in self.problems],
         }
         return orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"
+
+    def _operators(self, traversal: _traverse.Traversal) -> list[dict[str, str]]:
+        """One record per selected Subscription: its package, CSV and the operator's own must-gather image."""
+        out = []
+        for sub in traversal.subscriptions:
+            meta, spec, status = (sub.get(k) or {} for k in ("metadata", "spec", "status"))
+            ns = str(meta.get("namespace", ""))
+            csv = str(status.get("installedCSV") or status.get("currentCSV") or "")
+            image = self.must_gather_images.get((ns, csv), "")
+            out.append(
+                {
+                    "package": str(spec.get("name", "")),
+                    "namespace": ns,
+                    "subscription": str(meta.get("name", "")),
+                    "csv": csv,
+                    "mustGatherImage": image,
+                    "mustGatherCommand": _must_gather.command(image) if image else "",
+                }
+            )
+        return sorted(out, key=lambda o: (o["namespace"], o["package"], o["subscription"]))
 
     def _analyze(self, out: _output.Output, result: InspectResult) -> InspectResult:
         tree = _analyze.MemoryTree(out.files, source=out.location)

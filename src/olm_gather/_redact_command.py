@@ -8,13 +8,14 @@ import argparse
 import os
 import sys
 
-from olm_gather import _errors, _redact_tree, _sink
+from olm_gather import _errors, _flags, _redact_tree, _sink
 
 _ARCHIVE = (".tar.gz", ".tgz")
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    """The command's flags (also read by shell completion)."""
+    parser = _flags.Parser(
         prog="olm-gather redact",
         description="Write a copy of a must-gather (oc adm must-gather, oc adm inspect, olm-gather) with no Secret "
         "value, environment variable value or private key: every YAML/JSON object and list file passes the gate a "
@@ -24,7 +25,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "-o", "--output", required=True, metavar="DEST", help="a new directory, or a file ending in .tar.gz"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
     source, dest = args.source, args.output
     if not os.path.exists(source):
         raise _errors.ConfigError(f"{source} does not exist: give a must-gather directory or archive")

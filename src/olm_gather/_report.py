@@ -132,7 +132,14 @@ def _operators_section(analysis: _model.Analysis) -> list[str]:
             f"<td>{verdict}</td>"
             "</tr>"
         )
-    out.append("</tbody></table></section>")
+    out.append("</tbody></table>")
+    for row in analysis.operators:
+        if row.must_gather_image:
+            out.append(
+                f'<p class="must-gather">{_e(row.package)}/{_e(row.namespace)} has its own must-gather: '
+                f"<code>{_e(row.must_gather_command)}</code></p>"
+            )
+    out.append("</section>")
     return out
 
 

@@ -18,14 +18,15 @@ import tempfile
 
 from aiohttp import web
 
-from olm_gather import _errors, _serve, _yaml
+from olm_gather import _errors, _flags, _serve, _yaml
 from olm_gather._analyze import _tree
 
 _NAME = "olm-gather-serve"
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    """The flags of `olm-gather serve` (shell completion reads them too)."""
+    parser = _flags.Parser(
         prog="olm-gather serve",
         description="Serve a gathered must-gather directory or .tar.gz (olm-gather's or oc adm inspect's) "
         "read-only to kubectl: get, list, describe, logs; every write is refused.",
@@ -42,7 +43,11 @@ def main(argv: list[str]) -> int:
         metavar="FILE",
         help="write the kubeconfig here (default: a temporary file, removed on exit)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
     if not os.path.exists(args.tree):
         raise _errors.ConfigError(f"{args.tree} does not exist: give a must-gather directory or .tar.gz")
     if not _is_loopback(args.address):

@@ -35,6 +35,7 @@ UPGRADE_V1_ENV_PASSWORD = "ogt-canary-upgrade-v1-env-password-2c5d9e"
 UPGRADE_V2_ENV_PASSWORD = "ogt-canary-upgrade-v2-env-password-7a14bc"
 NEVER_READY_ENV_PASSWORD = "ogt-canary-never-ready-env-password-e61f08"
 CRASHLOOP_ENV_PASSWORD = "ogt-canary-crashloop-env-password-9d3c5a"
+SUPPORT_ENV_TOKEN = "ogt-canary-support-env-token-5a0e7d"
 SUBSCRIPTION_CONFIG_ENV = "ogt-canary-subscription-config-env-b8e046"
 
 ALL: tuple[str, ...] = tuple(

@@ -156,6 +156,7 @@ def csv(package: Package, version: Version, replaces: str | None) -> Manifest:
     }
     if package.owned_crds:
         annotations["alm-examples"] = _alm_examples(package)
+    annotations.update(package.csv_annotations)
     return {
         "apiVersion": "operators.coreos.com/v1alpha1",
         "kind": "ClusterServiceVersion",

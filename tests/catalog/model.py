@@ -84,6 +84,8 @@ class Package:
     bundle_objects: tuple[Manifest, ...] = ()
     # FAULT_LABEL value on the pod template, or None for an operator that becomes ready.
     fault: str | None = None
+    # CSV annotations on top of the ones every package has (e.g. operators.openshift.io/must-gather-image).
+    csv_annotations: tuple[tuple[str, str], ...] = ()
 
     def csv_name(self, version: str) -> str:
         return f"{self.name}.v{version}"

@@ -211,5 +211,28 @@ CRASHLOOP_PKG = Package(
     versions=(Version("1.0.0", env={"DB_PASSWORD": canaries.CRASHLOOP_ENV_PASSWORD}),),
 )
 
-PACKAGES: tuple[Package, ...] = (ALPHA, BETA, GLOBAL, LIB, NEEDS_LIB, UPGRADE, NEVER_READY_PKG, CRASHLOOP_PKG)
+# An operator that names its own must-gather image in the CSV, as OpenShift operators do; it installs cleanly,
+# so the analysis points to that image as the next step.
+MUST_GATHER_IMAGE = "registry.olm-gather.test/ogt-support-must-gather:1.0.0"
+SUPPORT = Package(
+    name="ogt-support",
+    display_name="OGT Support",
+    description="Test operator with its own must-gather image.",
+    install_modes=NAMESPACED,
+    permissions=LEADER_ELECTION,
+    csv_annotations=(("operators.openshift.io/must-gather-image", MUST_GATHER_IMAGE),),
+    versions=(Version("1.0.0", env={"SUPPORT_TOKEN": canaries.SUPPORT_ENV_TOKEN}),),
+)
+
+PACKAGES: tuple[Package, ...] = (
+    ALPHA,
+    BETA,
+    GLOBAL,
+    LIB,
+    NEEDS_LIB,
+    UPGRADE,
+    NEVER_READY_PKG,
+    CRASHLOOP_PKG,
+    SUPPORT,
+)
 BY_NAME: dict[str, Package] = {p.name: p for p in PACKAGES}

@@ -118,6 +118,28 @@ def test_healthy_operator_yields_no_error_and_one_healthy_info():
     assert_evidence_resolves(files, analysis)
 
 
+def test_healthy_operator_points_to_its_own_must_gather():
+    s = trees.Scenario.healthy()
+    image = "quay.io/example/foo-must-gather:v1"
+    s.objects["csv"]["metadata"].setdefault("annotations", {})["operators.openshift.io/must-gather-image"] = image
+    files = s.files()
+    analysis = analyze(files)
+    (healthy,) = findings_of(analysis)
+    assert healthy.rule == "healthy"
+    assert healthy.next_step.endswith(f"run oc adm must-gather --image={image}")
+    assert analysis.operators[0].must_gather_command == f"oc adm must-gather --image={image}"
+    assert_evidence_resolves(files, analysis)
+
+
+def test_failing_operator_still_names_its_must_gather_but_the_finding_is_about_olm():
+    s = trees.Scenario.healthy().drop("operatorgroup")
+    s.objects["csv"]["metadata"].setdefault("annotations", {})["operators.openshift.io/must-gather-image"] = "img:1"
+    analysis = analyze(s.files())
+    assert analysis.operators[0].verdict is Verdict.FAILING
+    assert analysis.operators[0].must_gather_image == "img:1"
+    assert all("must-gather" not in f.next_step for f in findings_of(analysis))
+
+
 # --- Every failure scenario: the right first error, evidence that resolves -----------------------------------
 
 

@@ -78,6 +78,41 @@ def test_click_variant() -> None:
     result = CliRunner().invoke(cmd, ["-p", "etcd", "--since", "10m"])
     assert result.exit_code == 0, result.output
     assert seen["config"].package == "etcd" and seen["config"].since_seconds == 600
+    result = CliRunner().invoke(cmd, ["--since-time", "2026-01-02T17:04:05+02:00"])
+    assert result.exit_code == 0, result.output
+    assert seen["config"].since_time == "2026-01-02T15:04:05Z" and seen["config"].since_seconds == 0
+    assert CliRunner().invoke(cmd, ["--since-time", "yesterday"]).exit_code == 2
+
+
+# Go's time.Duration.String() forms, which `oc adm must-gather --since` passes on in $MUST_GATHER_SINCE.
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("1s", 1), ("1h0m0s", 3600), ("1.5s", 2), ("500ms", 1), ("2d", 172800), ("1h30m", 5400)]
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert _flags.parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2026-01-02T15:04:05Z", "2026-01-02T15:04:05Z"),
+        ("2026-01-02T17:04:05.25+02:00", "2026-01-02T15:04:05.250000Z"),
+        ("2026-01-02t15:04:05z", "2026-01-02T15:04:05Z"),
+    ],
+)
+def test_since_time(text: str, utc: str) -> None:
+    assert _flags.parse_time(text) == utc
+
+
+@pytest.mark.parametrize("bad", ["2026-01-02", "2026-01-02T15:04:05", "yesterday", "1h"])
+def test_bad_since_time(bad: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        _flags.parse_time(bad)
+
+
+def test_since_and_since_time_exclude_each_other() -> None:
+    with pytest.raises(olm_gather.ConfigError, match="exclude each other"):
+        olm_gather.new(since_seconds=60, since_time="2026-01-02T15:04:05Z")
 
 
 def test_new_rejects_unknown_options() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import orjson
 
-from olm_gather import _layout
+from olm_gather import _layout, _must_gather
 from olm_gather._analyze import _doc, _model, _objects, _operator, _rules, _tree
 
 # Rules whose finding rests on something being absent from the tree: in an incomplete tree, it may just not
@@ -148,6 +148,7 @@ def _row(op: _operator.Operator, found: list[_model.Finding]) -> _model.Operator
         desired_replicas=sum(d.desired for d in op.deployments if d.csv is csv),
         verdict=verdict,
         cause=first.title if first else "",
+        must_gather_image=_must_gather.image(csv.annotations) if csv else "",
     )
 
 

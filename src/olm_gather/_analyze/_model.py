@@ -10,6 +10,8 @@ import dataclasses
 import enum
 from typing import Any
 
+from olm_gather import _must_gather
+
 NOT_SET = "<not set>"
 """Evidence value meaning the field is absent from the file (the absence is the evidence)."""
 
@@ -91,6 +93,7 @@ class OperatorRow:
     desired_replicas: int
     verdict: Verdict
     cause: str  # title of the first finding, "" when healthy
+    must_gather_image: str = ""  # the operator's own must-gather image, from its CSV's annotation
 
     @property
     def deployments_ready(self) -> str:
@@ -101,7 +104,13 @@ class OperatorRow:
         out = dataclasses.asdict(self)
         out["verdict"] = self.verdict.value
         out["deployments_ready"] = self.deployments_ready
+        out["must_gather_command"] = self.must_gather_command
         return out
+
+    @property
+    def must_gather_command(self) -> str:
+        """`oc adm must-gather --image=...` for the operator's own must-gather, "" when its CSV names none."""
+        return _must_gather.command(self.must_gather_image) if self.must_gather_image else ""
 
 
 @dataclasses.dataclass(frozen=True)

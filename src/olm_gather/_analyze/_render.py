@@ -40,6 +40,11 @@ def render_terminal(analysis: _model.Analysis, console: rich.console.Console) ->
     if analysis.operators:
         console.print(operator_table(analysis))
     for row in analysis.operators:
+        if row.must_gather_image:
+            line = rich.text.Text(f"{row.package}/{row.namespace} has its own must-gather: ", style="bold")
+            line.append(row.must_gather_command, style="")
+            console.print(line)
+    for row in analysis.operators:
         for finding in analysis.findings_for(row):
             _print_finding(console, finding)
     for finding in analysis.tree_findings:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from olm_gather import _must_gather
 from olm_gather._analyze import _doc, _model, _objects, _operator
 from olm_gather._analyze._findings import (
     ERROR,
@@ -204,6 +205,7 @@ def healthy(op: _operator.Operator, findings: Sequence[_model.Finding]) -> list[
     csv = op.csv_named(op.installed_csv) or op.csv
     if csv is not None and csv_phase(csv) == "Succeeded" and all(d.available for d in op.deployments if d.csv is csv):
         ready = ", ".join(f"{d.name} {d.ready}/{d.desired}" for d in op.deployments if d.csv is csv)
+        image = _must_gather.image(csv.annotations)
         return [
             finding(
                 op,
@@ -212,8 +214,16 @@ def healthy(op: _operator.Operator, findings: Sequence[_model.Finding]) -> list[
                 title="Healthy",
                 message=f"Package {op.package} is installed and healthy: CSV {csv.name} Succeeded"
                 f"{', Deployment ' + ready + ' ready' if ready else ''}.",
-                evidence=[ev(csv, "status.phase")],
-                next_step="Nothing to do.",
+                evidence=[ev(csv, "status.phase")]
+                + (
+                    [ev(csv, "metadata.annotations." + _must_gather.ANNOTATION.replace(".", "\\."), image)]
+                    if image
+                    else []
+                ),
+                # OLM did its part: a problem left is inside the operator, which its own must-gather collects.
+                next_step=f"Nothing to do for OLM; for the operator's own data run {_must_gather.command(image)}"
+                if image
+                else "Nothing to do.",
             )
         ]
     shown = f"CSV {csv.name} is in phase {csv_phase(csv) or 'none'}" if csv else "the tree holds no CSV for it"

@@ -19,14 +19,13 @@ It yields items as they arrive and never writes files or prints.
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 from olm_gather import _errors
 from olm_gather._kube import Discovery, Kube, Resource
-from olm_gather._traverse import _olm
+from olm_gather._traverse import _logs, _olm
 from olm_gather._traverse._items import AlsoFound, Events, Found, Item, Key, Log, Note, Problem
 
 Obj = dict[str, Any]
@@ -67,6 +66,7 @@ class Options:
     namespace: str = ""
     log_limit_bytes: int = 4 * 1024 * 1024
     since_seconds: int = 0
+    since_time: str = ""
     logs: bool = True
 
 
@@ -470,33 +470,27 @@ class Traversal:
 
     def _log(self, job: tuple[str, str, str, bool]) -> Log:
         ns, pod, container, previous = job
-        limit = self._options.log_limit_bytes
-        query = {"container": container, "timestamps": "true", "limitBytes": str(limit)}
+        query = {"container": container, "timestamps": "true"}
         if previous:
             query["previous"] = "true"
         if self._options.since_seconds:
             query["sinceSeconds"] = str(self._options.since_seconds)
-        spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - handed to the consumer
-        size = 0
-        try:
-            for chunk in self._kube.stream(f"/api/v1/namespaces/{ns}/pods/{pod}/log", query):
-                keep = chunk[: max(0, limit - size)]
-                spool.write(keep)
-                size += len(keep)
-                if size >= limit:
-                    break
-        except BaseException:
-            spool.close()
-            raise
-        spool.seek(0)
+        if self._options.since_time:
+            query["sinceTime"] = self._options.since_time
+        path = f"/api/v1/namespaces/{ns}/pods/{pod}/log"
+        # The newest bytes within the cap: a crash is at the end of a long log (_logs has the strategy).
+        tail = _logs.newest(lambda q: self._kube.stream(path, q), query, self._options.log_limit_bytes)
         return Log(
             namespace=ns,
             pod=pod,
             container=container,
             previous=previous,
-            file=spool,
-            size=size,
-            truncated=size >= limit,
+            file=tail.file,
+            size=tail.size,
+            truncated=bool(tail.cut),
+            cut=tail.cut,
+            first_time=tail.first_time,
+            transferred=tail.transferred,
         )
 
     # --- phase 6: context -------------------------------------------------------------------------------------------

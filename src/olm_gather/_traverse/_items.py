@@ -43,7 +43,7 @@ class AlsoFound:
 
 @dataclasses.dataclass(frozen=True)
 class Log:
-    """One container log, spooled to a temporary file as it was received."""
+    """One container log, spooled to a temporary file as it was received: its newest bytes within the cap."""
 
     namespace: str
     pod: str
@@ -52,6 +52,13 @@ class Log:
     file: IO[bytes]
     size: int
     truncated: bool
+    cut: str = ""
+    """Where bytes were left out: "start" (the oldest lines), "end" (the newest lines were beyond the transfer
+    bound), or "" (the whole log)."""
+    first_time: str = ""
+    """When cut: the timestamp of the first line kept."""
+    transferred: int = 0
+    """Bytes received for this log over all requests."""
 
 
 @dataclasses.dataclass(frozen=True)
