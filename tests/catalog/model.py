@@ -31,12 +31,17 @@ def rule(groups: str | list[str], resources: list[str], verbs: list[str]) -> Man
 
 @dataclass(frozen=True)
 class Crd:
-    """A CustomResourceDefinition with a single served and stored version and an open schema."""
+    """A CustomResourceDefinition with an open schema: `version` is served and stored, `more_versions` served too."""
 
     group: str
     kind: str
     plural: str
     version: str = "v1"
+    more_versions: tuple[str, ...] = ()
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return (self.version, *self.more_versions)
 
     @property
     def name(self) -> str:
@@ -84,6 +89,8 @@ class Package:
     bundle_objects: tuple[Manifest, ...] = ()
     # FAULT_LABEL value on the pod template, or None for an operator that becomes ready.
     fault: str | None = None
+    # CSV `webhookdefinitions` (their deploymentName is filled in: the operator Deployment serves them).
+    webhooks: tuple[Manifest, ...] = ()
 
     def csv_name(self, version: str) -> str:
         return f"{self.name}.v{version}"
