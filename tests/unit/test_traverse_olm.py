@@ -58,11 +58,24 @@ def test_provided_api_cluster_roles_per_owned_crd_version_and_apiservice() -> No
     assert _olm.provided_api_cluster_roles({"spec": {}}) == []
 
 
+def test_crd_cluster_roles_per_served_version() -> None:
+    crd = {
+        "metadata": {"name": "levers.m.test"},
+        "spec": {"versions": [{"name": "v1", "served": True}, {"name": "v0", "served": False}]},
+    }
+    assert {r for r, _, _ in _olm.crd_cluster_roles(crd)} == {
+        f"levers.m.test-v1-{s}" for s in ("admin", "edit", "view", "crdview")
+    }
+
+
 def test_owned_by_kind_reads_the_owner_reference() -> None:
     role = {"metadata": {"ownerReferences": [{"kind": "CustomResourceDefinition", "name": "w.a.test", "uid": "1"}]}}
     assert _olm.owned_by_kind(role, "CustomResourceDefinition", "w.a.test")
     assert not _olm.owned_by_kind(role, "CustomResourceDefinition", "other.a.test")
     assert not _olm.owned_by_kind(role, "APIService", "w.a.test")
+    # what OLM v0.38 really writes (olm/operatorgroup.go ensureClusterRolesForCSV sets this kind on the CRD)
+    lowercase = {"metadata": {"ownerReferences": [{"kind": "customresourcedefinition", "name": "w.a.test"}]}}
+    assert _olm.owned_by_kind(lowercase, "CustomResourceDefinition", "w.a.test")
 
 
 def _deployment(name: str, service_account: str | None) -> Obj:

@@ -348,15 +348,20 @@ class Traversal:
                 fetches.append(self._owned_fetch(kind, ns, uids))
             fetches += self._tenant_rbac_fetches(ns, {_olm.name(c) for c in group})
         for csv in csvs.values():
-            fetches += self._provided_api_fetches(csv)
             fetches += self._auth_reader_fetches(csv)
+        fetches += self._provided_api_fetches(csvs.values())
         yield from self._run_fetches(fetches)
 
-    def _provided_api_fetches(self, csv: Obj) -> list[_Fetch]:
-        reason = f"ClusterRole of an API provided by CSV {_olm.namespace(csv)}/{_olm.name(csv)}"
+    def _provided_api_fetches(self, csvs: Iterable[Obj]) -> list[_Fetch]:
+        """The ClusterRoles of each API the CSVs provide and of each gathered CRD, each name fetched once."""
+        roles = {role: (kind, owner) for csv in csvs for role, kind, owner in _olm.provided_api_cluster_roles(csv)}
+        for crd in self._gathered("apiextensions.k8s.io", "customresourcedefinitions"):
+            roles.update({role: (kind, owner) for role, kind, owner in _olm.crd_cluster_roles(crd)})
         return [
-            self._named_fetch(_CLUSTER_ROLE, "", role, reason, _owned_by_kind(kind, owner))
-            for role, kind, owner in _olm.provided_api_cluster_roles(csv)
+            self._named_fetch(
+                _CLUSTER_ROLE, "", role, f"ClusterRole of the API of {kind} {owner}", _owned_by_kind(kind, owner)
+            )
+            for role, (kind, owner) in sorted(roles.items())
         ]
 
     def _auth_reader_fetches(self, csv: Obj) -> list[_Fetch]:

@@ -243,8 +243,24 @@ def provided_api_cluster_roles(csv: Obj) -> list[tuple[str, str, str]]:
     return out
 
 
+def crd_cluster_roles(crd: Obj) -> list[tuple[str, str, str]]:
+    """The same roles named from a CRD's own served versions: OLM made them when a CSV owning the CRD succeeded,
+    which may be another install's (a plan waiting for approval names the CRD in a step)."""
+    spec, crd_name = crd.get("spec") or {}, name(crd)
+    return [
+        (f"{crd_name}-{v['name']}-{s}", "CustomResourceDefinition", crd_name)
+        for v in spec.get("versions") or []
+        if v.get("served") and v.get("name")
+        for s in ("admin", "edit", "view", "crdview")
+    ]
+
+
 def owned_by_kind(obj: Obj, kind: str, owner: str) -> bool:
-    return any(r.get("kind") == kind and r.get("name") == owner for r in meta(obj).get("ownerReferences") or [])
+    """Case-insensitive kind: OLM writes `customresourcedefinition` into the ownerReferences of per-API roles."""
+    return any(
+        str(r.get("kind", "")).lower() == kind.lower() and r.get("name") == owner
+        for r in meta(obj).get("ownerReferences") or []
+    )
 
 
 def auth_reader_role_bindings(csv: Obj) -> list[tuple[str, str]]:
