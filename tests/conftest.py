@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import pytest
 
 pytest_plugins = ["tests.e2e.olm_fixtures"]
 
-FIDELITY_ROWS: list[tuple[str, str, int, int, int, int]] = []
-"""(scenario, package, expected, gathered, missing, extra), appended by tests/e2e/test_fidelity.py."""
+FIDELITY_ROWS: list[tuple[str, str, int, int, int, int, int]] = []
+"""(scenario, package, OLM made, expected, gathered, missing, extra), appended by tests/e2e/test_fidelity.py."""
+FIDELITY_NOTES: list[tuple[str, str, str]] = []
+"""("excluded" or "context", reason, object): what the diff showed that is not the install's, and what the gather
+carries besides the diff, appended by tests/e2e/test_fidelity.py."""
 
 
 FAULT_ROWS: list[tuple[str, int, int, int, int, float, dict[str, int]]] = []
@@ -26,9 +31,22 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{s:<13} {seed:>4} {n:>8} {faults:>6} {retries:>7} {seconds:>7.1f}  {shown}")
     if not FIDELITY_ROWS:
         return
-    terminalreporter.section("fidelity: objects of each filtered gather against the ground truth")
-    terminalreporter.write_line(
-        f"{'scenario':<20} {'package':<16} {'expected':>8} {'gathered':>8} {'missing':>7} {'extra':>5}"
+    write = terminalreporter.write_line
+    terminalreporter.section("fidelity: the written files of each gather against the before/after diff")
+    write(
+        f"{'scenario':<20} {'package':<14} {'OLM made':>8} {'expected':>8} {'gathered':>8} {'missed':>6} {'extra':>5}"
     )
-    for s, p, e, g, m, x in FIDELITY_ROWS:
-        terminalreporter.write_line(f"{s:<20} {p:<16} {e:>8} {g:>8} {m:>7} {x:>5}")
+    for s, p, m, e, g, x, y in FIDELITY_ROWS:
+        write(f"{s:<20} {p:<14} {m:>8} {e:>8} {g:>8} {x:>6} {y:>5}")
+    for which, title in (
+        ("excluded", "the diff showed, not the operator's (left out of the truth)"),
+        ("context", "the gather carries besides the diff (its context)"),
+    ):
+        by_reason: dict[str, set[str]] = defaultdict(set)
+        for w, reason, obj in FIDELITY_NOTES:
+            if w == which:
+                by_reason[reason].add(obj)
+        write(f"\n{title}:")
+        for reason, objects in sorted(by_reason.items()):
+            shown = ", ".join(sorted(objects)[:4]) + (", ..." if len(objects) > 4 else "")
+            write(f"  {len(objects):>4}  {reason}: {shown}")

@@ -37,6 +37,10 @@ NEVER_READY_ENV_PASSWORD = "ogt-canary-never-ready-env-password-e61f08"
 CRASHLOOP_ENV_PASSWORD = "ogt-canary-crashloop-env-password-9d3c5a"
 SUPPORT_ENV_TOKEN = "ogt-canary-support-env-token-5a0e7d"
 SUBSCRIPTION_CONFIG_ENV = "ogt-canary-subscription-config-env-b8e046"
+TWIN_ENV_TOKEN = "ogt-canary-twin-env-token-5e0b93"
+MULTI_API_ENV_TOKEN = "ogt-canary-multi-api-env-token-a81c4d"
+HOOKS_ENV_TOKEN = "ogt-canary-hooks-env-token-37f2e9"
+CHAIN_ENV_TOKEN = "ogt-canary-chain-env-token-c06d18"
 
 ALL: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)

@@ -35,13 +35,13 @@ def _compact(value: Any) -> str:
 
 
 def bundle_properties(package: Package, version: Version, objects: list[Manifest]) -> list[Manifest]:
-    def gvk(c: Crd) -> dict[str, str]:
-        return {"group": c.group, "kind": c.kind, "version": c.version}
+    def gvks(c: Crd) -> list[dict[str, str]]:
+        return [{"group": c.group, "kind": c.kind, "version": v} for v in c.versions]
 
     props = [_property("olm.bundle.object", {"data": base64.b64encode(_compact(o).encode()).decode()}) for o in objects]
     props.append(_property("olm.package", {"packageName": package.name, "version": version.version}))
-    props += [_property("olm.gvk", gvk(c)) for c in package.owned_crds]
-    props += [_property("olm.gvk.required", gvk(c)) for c in package.required_crds]
+    props += [_property("olm.gvk", g) for c in package.owned_crds for g in gvks(c)]
+    props += [_property("olm.gvk.required", g) for c in package.required_crds for g in gvks(c)]
     props += [
         _property("olm.package.required", {"packageName": name, "versionRange": version_range})
         for name, version_range in package.required_packages

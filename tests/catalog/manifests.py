@@ -39,9 +39,9 @@ def crd(spec: Crd) -> Manifest:
             "scope": "Namespaced",
             "versions": [
                 {
-                    "name": spec.version,
+                    "name": version,
                     "served": True,
-                    "storage": True,
+                    "storage": version == spec.version,
                     "subresources": {"status": {}},
                     "schema": {
                         "openAPIV3Schema": {
@@ -50,19 +50,24 @@ def crd(spec: Crd) -> Manifest:
                         }
                     },
                 }
+                for version in spec.versions
             ],
         },
     }
 
 
-def _crd_description(spec: Crd) -> Manifest:
-    return {
-        "name": spec.name,
-        "version": spec.version,
-        "kind": spec.kind,
-        "displayName": spec.kind,
-        "description": f"A {spec.kind} of the olm-gather test operators.",
-    }
+def _crd_descriptions(spec: Crd) -> list[Manifest]:
+    """One CSV entry per served version: OLM provides (and makes ClusterRoles for) each group/version/kind."""
+    return [
+        {
+            "name": spec.name,
+            "version": version,
+            "kind": spec.kind,
+            "displayName": spec.kind,
+            "description": f"A {spec.kind} of the olm-gather test operators.",
+        }
+        for version in spec.versions
+    ]
 
 
 def _deployment(package: Package, version: Version) -> Manifest:
@@ -127,9 +132,9 @@ def csv(package: Package, version: Version, replaces: str | None) -> Manifest:
         install_spec["clusterPermissions"] = [{"serviceAccountName": sa, "rules": list(package.cluster_permissions)}]
     crds: Manifest = {}
     if package.owned_crds:
-        crds["owned"] = [_crd_description(c) for c in package.owned_crds]
+        crds["owned"] = [d for c in package.owned_crds for d in _crd_descriptions(c)]
     if package.required_crds:
-        crds["required"] = [_crd_description(c) for c in package.required_crds]
+        crds["required"] = [d for c in package.required_crds for d in _crd_descriptions(c)]
     spec: Manifest = {
         "displayName": package.display_name,
         "description": f"{package.description} Part of olm-gather's test catalog; runs on kwok, no real image.",
@@ -145,6 +150,8 @@ def csv(package: Package, version: Version, replaces: str | None) -> Manifest:
     }
     if crds:
         spec["customresourcedefinitions"] = crds
+    if package.webhooks:
+        spec["webhookdefinitions"] = [dict(w, deploymentName=package.deployment_name) for w in package.webhooks]
     if replaces:
         spec["replaces"] = replaces
     annotations = {

@@ -31,12 +31,17 @@ def rule(groups: str | list[str], resources: list[str], verbs: list[str]) -> Man
 
 @dataclass(frozen=True)
 class Crd:
-    """A CustomResourceDefinition with a single served and stored version and an open schema."""
+    """A CustomResourceDefinition with an open schema: `version` is served and stored, `more_versions` served too."""
 
     group: str
     kind: str
     plural: str
     version: str = "v1"
+    more_versions: tuple[str, ...] = ()
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return (self.version, *self.more_versions)
 
     @property
     def name(self) -> str:
@@ -86,6 +91,8 @@ class Package:
     fault: str | None = None
     # CSV annotations on top of the ones every package has (e.g. operators.openshift.io/must-gather-image).
     csv_annotations: tuple[tuple[str, str], ...] = ()
+    # CSV `webhookdefinitions` (their deploymentName is filled in: the operator Deployment serves them).
+    webhooks: tuple[Manifest, ...] = ()
 
     def csv_name(self, version: str) -> str:
         return f"{self.name}.v{version}"

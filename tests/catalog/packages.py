@@ -224,15 +224,89 @@ SUPPORT = Package(
     versions=(Version("1.0.0", env={"SUPPORT_TOKEN": canaries.SUPPORT_ENV_TOKEN}),),
 )
 
-PACKAGES: tuple[Package, ...] = (
-    ALPHA,
-    BETA,
-    GLOBAL,
-    LIB,
-    NEEDS_LIB,
-    UPGRADE,
-    NEVER_READY_PKG,
-    CRASHLOOP_PKG,
-    SUPPORT,
+# Installed in two namespaces whose `ogt-twin.<namespace>` share the first 63 characters: OLM cuts the component
+# label key (and so the Operator's name) there, and one Operator lists the components of both installs.
+TWIN = Package(
+    name="ogt-twin",
+    display_name="OGT Twin",
+    description="Test operator installed in two namespaces with one long shared name prefix.",
+    install_modes=NAMESPACED,
+    owned_crds=(Crd(group="twin.olm-gather.test", kind="Mirror", plural="mirrors"),),
+    permissions=LEADER_ELECTION,
+    versions=(Version("1.0.0", env={"TWIN_TOKEN": canaries.TWIN_ENV_TOKEN}),),
 )
+
+# Three owned CRDs, one served in two versions: OLM makes four ClusterRoles per owned CRD version.
+MULTI_API_CRDS = (
+    Crd(group="multi-api.olm-gather.test", kind="Lever", plural="levers", version="v1", more_versions=("v1beta1",)),
+    Crd(group="multi-api.olm-gather.test", kind="Pulley", plural="pulleys"),
+    Crd(group="multi-api.olm-gather.test", kind="Wedge", plural="wedges"),
+)
+MULTI_API = Package(
+    name="ogt-multi-api",
+    display_name="OGT Multi API",
+    description="Test operator owning three CRDs, one of them in two versions.",
+    install_modes=NAMESPACED,
+    owned_crds=MULTI_API_CRDS,
+    permissions=(*LEADER_ELECTION, *(r for c in MULTI_API_CRDS for r in _crd_rules(c))),
+    versions=(Version("1.0.0", env={"MULTI_API_TOKEN": canaries.MULTI_API_ENV_TOKEN}),),
+)
+
+# A validating and a mutating webhook served by the operator Deployment. failurePolicy Ignore and rules on its own
+# API group only: nothing here serves them (kwok pods have no network), and nothing else may depend on them.
+HOOK = Crd(group="hooks.olm-gather.test", kind="Hook", plural="hooks")
+_HOOK_RULES = [
+    {"apiGroups": [HOOK.group], "apiVersions": [HOOK.version], "operations": ["CREATE", "UPDATE"],
+     "resources": [HOOK.plural]}
+]  # fmt: skip
+_WEBHOOK_COMMON: dict[str, object] = {
+    "admissionReviewVersions": ["v1"],
+    "containerPort": 9443,
+    "targetPort": 9443,
+    "failurePolicy": "Ignore",
+    "sideEffects": "None",
+    "timeoutSeconds": 5,
+    "rules": _HOOK_RULES,
+}
+HOOKS = Package(
+    name="ogt-hooks",
+    display_name="OGT Hooks",
+    description="Test operator with a validating and a mutating admission webhook.",
+    install_modes=NAMESPACED,
+    owned_crds=(HOOK,),
+    permissions=(*LEADER_ELECTION, *_crd_rules(HOOK)),
+    versions=(Version("1.0.0", env={"HOOKS_TOKEN": canaries.HOOKS_ENV_TOKEN}),),
+    webhooks=(
+        {**_WEBHOOK_COMMON, "type": "ValidatingAdmissionWebhook", "generateName": "vhook.hooks.olm-gather.test",
+         "webhookPath": "/validate-hook"},
+        {**_WEBHOOK_COMMON, "type": "MutatingAdmissionWebhook", "generateName": "mhook.hooks.olm-gather.test",
+         "webhookPath": "/mutate-hook", "reinvocationPolicy": "Never"},
+    ),
+)  # fmt: skip
+
+
+def _chain(name: str, crd: Crd, requires: str | None) -> Package:
+    """One link of a dependency chain: requires the package `requires` (any version)."""
+    return Package(
+        name=f"ogt-chain-{name}",
+        display_name=f"OGT Chain {name.title()}",
+        description=f"Test operator, link {name!r} of a dependency chain of three.",
+        install_modes=ANY_MODE,
+        owned_crds=(crd,),
+        required_packages=((requires, ">=1.0.0 <2.0.0"),) if requires else (),
+        permissions=(*LEADER_ELECTION, *_crd_rules(crd)),
+        versions=(Version("1.0.0", env={"CHAIN_TOKEN": canaries.CHAIN_ENV_TOKEN}),),
+    )
+
+
+# ogt-chain-top requires ogt-chain-mid, which requires ogt-chain-base: one Subscription, one InstallPlan of three
+# CSVs and two generated Subscriptions. Gathering `-p ogt-chain-mid` must keep only the middle link's steps.
+CHAIN_BASE = _chain("base", Crd(group="chain-base.olm-gather.test", kind="Footing", plural="footings"), None)
+CHAIN_MID = _chain("mid", Crd(group="chain-mid.olm-gather.test", kind="Beam", plural="beams"), "ogt-chain-base")
+CHAIN_TOP = _chain("top", Crd(group="chain-top.olm-gather.test", kind="Roof", plural="roofs"), "ogt-chain-mid")
+
+PACKAGES: tuple[Package, ...] = (
+    ALPHA, BETA, GLOBAL, LIB, NEEDS_LIB, UPGRADE, NEVER_READY_PKG, CRASHLOOP_PKG, TWIN, MULTI_API, HOOKS,
+    CHAIN_BASE, CHAIN_MID, CHAIN_TOP, SUPPORT,
+)  # fmt: skip
 BY_NAME: dict[str, Package] = {p.name: p for p in PACKAGES}

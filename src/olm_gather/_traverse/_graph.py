@@ -2,15 +2,20 @@
 It yields items as they arrive and never writes files or prints.
 
     Subscriptions (by package, namespace)
-    ├── Namespace, OperatorGroups, CatalogSource (+ its pods), Operator <pkg>.<ns>
+    ├── Namespace, OperatorGroups (+ their ClusterRoles and target Namespaces), Operator <pkg>.<ns> (cut to 63)
+    ├── CatalogSource (+ its pods, registry Service, ServiceAccount, NetworkPolicies)
     ├── InstallPlans (ownerReference to the Subscription; with a package filter, those resolving its CSVs)
     │   └── every object a step names (CSV, CRDs, RBAC, Services, ConfigMaps, Secrets, Subscriptions, ...)
     ├── CSVs (installedCSV, currentCSV and the CSVs they replace; copies elsewhere only counted)
     │   ├── Deployments of spec.install → ReplicaSets → Pods → logs
     │   ├── cluster objects labelled olm.owner=<csv> (ClusterRoles, bindings, APIServices, webhooks)
-    │   └── namespaced objects with an ownerReference to the CSV (Secrets, Services, OperatorCondition...)
+    │   ├── namespaced objects with an ownerReference to the CSV (Secrets, Services, OperatorCondition...)
+    │   │   └── the OperatorCondition's Role and RoleBinding
+    │   ├── ClusterRoles of each provided API (owned by the CRD or APIService)
+    │   ├── tenant Roles and RoleBindings in the OperatorGroup's target namespaces
+    │   └── kube-system/<deployment>-service-auth-reader (webhook and APIService Deployments)
     ├── Operator components (status.components.refs)
-    ├── bundle unpack Jobs of the InstallPlans' bundleLookups, and their Pods → logs
+    ├── bundle unpack Jobs of the InstallPlans' bundleLookups, their Role, RoleBinding and Pods → logs
     ├── OLM's own olm-operator and catalog-operator pods → logs
     ├── Events about gathered objects and the namespaces
     └── CRDs of every gathered custom kind
@@ -55,6 +60,9 @@ _LABELLED_BY_CSV = (
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
 )
 OLM_OPERATOR_APPS = ("olm-operator", "catalog-operator")
+_ROLE = ("rbac.authorization.k8s.io", "Role")
+_ROLE_BINDING = ("rbac.authorization.k8s.io", "RoleBinding")
+_CLUSTER_ROLE = ("rbac.authorization.k8s.io", "ClusterRole")
 
 # One deferred request (or list) and the reason its results are gathered.
 _Fetch = tuple[Callable[[], list[tuple[Resource, Obj]]], str]
@@ -101,7 +109,10 @@ class Traversal:
         namespaces = sorted({_olm.namespace(s) for s in subscriptions})
         by_ns = yield from self._namespace_lists(namespaces)
         csvs = yield from self._operators(subscriptions, by_ns)
+        yield from self._catalog_objects()
+        yield from self._operator_group_objects()
         yield from self._created_by_csvs(csvs)
+        yield from self._operator_condition_rbac()
         yield from self._service_endpoints()
         yield from self._operator_components(subscriptions)
         yield from self._unpack_jobs()
@@ -254,6 +265,23 @@ class Traversal:
 
         return fetch, reason
 
+    def _named_fetch(
+        self, kind: tuple[str, str], ns: str, name: str, reason: str, keep: Callable[[Obj], bool] = lambda _: True
+    ) -> _Fetch:
+        """GET one object OLM names by convention; absent or not matching `keep`, it is not there to gather."""
+
+        def fetch() -> list[tuple[Resource, Obj]]:
+            resource = self._maybe_res(*kind)
+            if resource is None:
+                return []
+            try:
+                obj = self._kube.get(resource.path(namespace=ns if resource.namespaced else "", name=name))
+            except _errors.NotFoundError:
+                return []
+            return [(resource, obj)] if keep(obj) else []
+
+        return fetch, reason
+
     def _list_fetch(
         self,
         kind: tuple[str, str],
@@ -318,7 +346,91 @@ class Traversal:
             uids = {_olm.uid(c): _olm.name(c) for c in group}
             for kind in _OWNED_BY_CSV:
                 fetches.append(self._owned_fetch(kind, ns, uids))
+            fetches += self._tenant_rbac_fetches(ns, {_olm.name(c) for c in group})
+        for csv in csvs.values():
+            fetches += self._auth_reader_fetches(csv)
+        fetches += self._provided_api_fetches(csvs.values())
         yield from self._run_fetches(fetches)
+
+    def _provided_api_fetches(self, csvs: Iterable[Obj]) -> list[_Fetch]:
+        """The ClusterRoles of each API the CSVs provide and of each gathered CRD, each name fetched once."""
+        roles = {role: (kind, owner) for csv in csvs for role, kind, owner in _olm.provided_api_cluster_roles(csv)}
+        for crd in self._gathered("apiextensions.k8s.io", "customresourcedefinitions"):
+            roles.update({role: (kind, owner) for role, kind, owner in _olm.crd_cluster_roles(crd)})
+        return [
+            self._named_fetch(
+                _CLUSTER_ROLE, "", role, f"ClusterRole of the API of {kind} {owner}", _owned_by_kind(kind, owner)
+            )
+            for role, (kind, owner) in sorted(roles.items())
+        ]
+
+    def _auth_reader_fetches(self, csv: Obj) -> list[_Fetch]:
+        ns = _olm.namespace(csv)
+        reason = f"auth reader RoleBinding of CSV {ns}/{_olm.name(csv)}"
+        return [
+            self._named_fetch(_ROLE_BINDING, _olm.KUBE_SYSTEM, binding, reason, _binds(account, ns))
+            for binding, account in _olm.auth_reader_role_bindings(csv)
+        ]
+
+    def _tenant_rbac_fetches(self, ns: str, csv_names: set[str]) -> list[_Fetch]:
+        """Roles and RoleBindings OLM copied into the target namespaces of the namespace's OperatorGroups."""
+        fetches: list[_Fetch] = []
+        for group in self._gathered(_olm.GROUP, "operatorgroups", namespace=ns):
+            for target in _olm.target_namespaces(group):
+                if target == ns:
+                    continue  # OLM copies nothing into the operator's own namespace
+                selector = _olm.tenant_rbac_selector(csv_names, ns, target)
+                reason = f"tenant RBAC of the CSVs of {ns} in target namespace {target}"
+                fetches += [self._list_fetch(kind, target, selector, reason) for kind in (_ROLE, _ROLE_BINDING)]
+        return fetches
+
+    def _operator_condition_rbac(self) -> Iterator[Item]:
+        """The Role and RoleBinding `<csv>` OLM makes for each OperatorCondition, owned by it
+        (operators/operatorcondition_controller.go)."""
+        fetches: list[_Fetch] = []
+        for condition in self._gathered(_olm.GROUP, "operatorconditions"):
+            ns, name, uid = _olm.namespace(condition), _olm.name(condition), _olm.uid(condition)
+            reason = f"RBAC of OperatorCondition {ns}/{name}"
+            for kind in (_ROLE, _ROLE_BINDING):
+                fetches.append(self._named_fetch(kind, ns, name, reason, _owned_by(uid)))
+        yield from self._run_fetches(fetches)
+
+    def _operator_group_objects(self) -> Iterator[Item]:
+        """Per gathered OperatorGroup: the ClusterRoles OLM made for it and the target Namespaces it labelled."""
+        fetches: list[_Fetch] = []
+        by_ns: dict[str, list[str]] = defaultdict(list)
+        for group in self._gathered(_olm.GROUP, "operatorgroups"):
+            by_ns[_olm.namespace(group)].append(_olm.name(group))
+            label = _olm.OPERATOR_GROUP_LABEL_PREFIX + _olm.uid(group)
+            reason = f"target namespace of OperatorGroup {_olm.namespace(group)}/{_olm.name(group)}"
+            fetches.append(self._list_fetch(("", "Namespace"), "", label, reason))
+        for ns, names in sorted(by_ns.items()):
+            selector = _olm.operator_group_owner_selector(names, ns)
+            fetches.append(self._list_fetch(_CLUSTER_ROLE, "", selector, f"ClusterRole of an OperatorGroup in {ns}"))
+        yield from self._run_fetches(fetches)
+
+    def _catalog_objects(self) -> Iterator[Item]:
+        """What OLM made to serve a CatalogSource from an image: its registry Service, ServiceAccount `<name>` and
+        NetworkPolicies (registry/reconciler/grpc.go, helpers.go)."""
+        fetches: list[_Fetch] = []
+        for source in self._gathered(_olm.GROUP, "catalogsources"):
+            ns, name, uid = _olm.namespace(source), _olm.name(source), _olm.uid(source)
+            reason = f"registry object of CatalogSource {ns}/{name}"
+            service = _olm.registry_service(source)
+            if service:
+                fetches.append(self._named_fetch(("", "Service"), service[0], service[1], reason))
+            owned = _owned_by(uid)  # the catalog's namespace may hold an unrelated ServiceAccount of that name
+            fetches.append(self._named_fetch(("", "ServiceAccount"), ns, name, reason, owned))
+            selector = f"{_olm.CATALOG_SOURCE_LABEL}={name}"
+            fetches.append(self._list_fetch(("networking.k8s.io", "NetworkPolicy"), ns, selector, reason, owned))
+        yield from self._run_fetches(fetches)
+
+    def _gathered(self, group: str, plural: str, *, namespace: str | None = None) -> list[Obj]:
+        return [
+            o
+            for k, o in list(self._seen.items())
+            if k.group == group and k.plural == plural and (namespace is None or k.namespace == namespace)
+        ]
 
     def _owned_fetch(self, kind: tuple[str, str], ns: str, csv_uids: dict[str, str]) -> _Fetch:
         reason = f"owned by a CSV in {ns}"
@@ -361,7 +473,10 @@ class Traversal:
         operator = self._maybe_res(_olm.GROUP, "Operator")
         if operator is None:
             return
-        names = sorted({f"{_olm.package_of(sub)}.{_olm.namespace(sub)}" for sub in subscriptions})
+        install_ns: dict[str, set[str]] = defaultdict(set)  # one cut name may serve several namespaces
+        for sub in subscriptions:
+            install_ns[_olm.operator_name(_olm.package_of(sub), _olm.namespace(sub))].add(_olm.namespace(sub))
+        names = sorted(install_ns)
 
         def get(name: str) -> Obj:
             return self._kube.get(operator.path(name=name))
@@ -375,11 +490,12 @@ class Traversal:
                 continue
             yield from self._accept(operator, result, f"Operator of Subscription {name}")
             for ref in ((result.get("status") or {}).get("components") or {}).get("refs") or []:
-                refs.append((name, ref))
-        components = (self._component_fetch(name, ref) for name, ref in refs)
+                if _olm.component_ref_in_namespaces(ref, install_ns[name]):
+                    refs.append((name, ref))
+        components = (self._component_fetch(name, ref, install_ns[name]) for name, ref in refs)
         yield from self._run_fetches(f for f in components if f is not None)
 
-    def _component_fetch(self, operator: str, ref: Obj) -> _Fetch | None:
+    def _component_fetch(self, operator: str, ref: Obj, install_namespaces: set[str]) -> _Fetch | None:
         api_version = str(ref.get("apiVersion", ""))
         group, _, version = api_version.rpartition("/")
         kind, name, ns = str(ref.get("kind", "")), str(ref.get("name", "")), str(ref.get("namespace", ""))
@@ -395,7 +511,10 @@ class Traversal:
                 obj = self._kube.get(resource.path(namespace=ns, name=name))
             except _errors.NotFoundError:
                 return []  # the Operator's status lags deletions
-            return [] if _olm.is_copied_csv(obj) and kind == _olm.CSV_KIND else [(resource, obj)]
+            if kind == _olm.CSV_KIND and _olm.is_copied_csv(obj):
+                return []
+            # a cut Operator name also lists cluster objects made for another namespace's install
+            return [(resource, obj)] if _olm.owner_namespace_in(obj, install_namespaces) else []
 
         return fetch, reason
 
@@ -412,6 +531,9 @@ class Traversal:
             reason = f"bundle unpack of an InstallPlan ({ns}/{name})"
             fetches.append(self._list_fetch(("batch", "Job"), ns, selector, reason))
             fetches.append(self._list_fetch(("", "Pod"), ns, selector, reason))
+            # the Role and RoleBinding letting the unpack Job write its ConfigMap, named after it
+            # (controller/bundle/bundle_unpacker.go ensureRole, ensureRoleBinding)
+            fetches += [self._named_fetch(kind, ns, name, reason) for kind in (_ROLE, _ROLE_BINDING)]
         yield from self._run_fetches(fetches)
 
     # --- phase 4: pods ----------------------------------------------------------------------------------------------
@@ -608,6 +730,19 @@ def _replaces_map(csvs: list[Obj], plans: list[Obj]) -> dict[str, str]:
             if pair and pair[1]:
                 replaces.setdefault(pair[0], pair[1])
     return replaces
+
+
+def _owned_by(uid: str) -> Callable[[Obj], bool]:
+    return lambda obj: uid in _olm.owner_uids(obj)
+
+
+def _owned_by_kind(kind: str, owner: str) -> Callable[[Obj], bool]:
+    return lambda obj: _olm.owned_by_kind(obj, kind, owner)
+
+
+def _binds(service_account: str, namespace: str) -> Callable[[Obj], bool]:
+    """Two operators with equally named Deployments share the auth reader's name: keep the one bound to ours."""
+    return lambda obj: _olm.binds_service_account(obj, service_account, namespace)
 
 
 def _named(names: set[str]) -> Callable[[Obj], bool]:

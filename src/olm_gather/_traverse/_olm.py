@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, Final
 
 import orjson
@@ -17,6 +17,13 @@ OWNER_KIND: Final = "olm.owner.kind"
 COPIED_FROM: Final = "olm.copiedFrom"
 CATALOG_SOURCE_LABEL: Final = "olm.catalogSource"
 CSV_KIND: Final = "ClusterServiceVersion"
+OPERATOR_GROUP_KIND: Final = "OperatorGroup"
+# Label OLM puts on each target Namespace of a (not AllNamespaces) OperatorGroup (api operatorgroup_types.go).
+OPERATOR_GROUP_LABEL_PREFIX: Final = "olm.operatorgroup.uid/"
+KUBE_SYSTEM: Final = "kube-system"
+# The Operator API's label key prefix and the longest name part a label key may have (decorators/operator.go).
+COMPONENT_LABEL_PREFIX: Final = "operators.coreos.com/"
+_LABEL_NAME_LIMIT: Final = 63
 BUNDLE_UNPACK_REF: Final = "operatorframework.io/bundle-unpack-ref"
 
 # InstallPlan steps name this made-up kind for a Secret shipped in a bundle.
@@ -192,3 +199,118 @@ def container_names(pod: Obj) -> list[tuple[str, int]]:
         for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])
         if c.get("name")
     ]
+
+
+def operator_name(package: str, install_namespace: str) -> str:
+    """The Operator object of a Subscription: `<package>.<namespace>`, cut as OLM cuts its component label key's
+    name part (63 characters, trailing `.`, `_`, `-` stripped; decorators/operator.go ComponentLabelKey), since the
+    operator controller names the Operator after that key."""
+    full = f"{package}.{install_namespace}"
+    if len(full) <= _LABEL_NAME_LIMIT:
+        return full
+    return full[:_LABEL_NAME_LIMIT].rstrip("._-")
+
+
+def component_ref_in_namespaces(ref: Obj, install_namespaces: Collection[str]) -> bool:
+    """Whether a `status.components.refs[]` entry may belong to an install in `install_namespaces`: a cut Operator
+    name is shared by every namespace with the same 63-character prefix, so namespaced refs elsewhere are not."""
+    ns = str(ref.get("namespace", "") or "")
+    return not ns or ns in install_namespaces
+
+
+def owner_namespace_in(obj: Obj, install_namespaces: Collection[str]) -> bool:
+    """False for a cluster object OLM labelled as owned from another namespace (olm.owner.namespace)."""
+    owner_ns = labels(obj).get(OWNER_NAMESPACE)
+    return owner_ns is None or owner_ns in install_namespaces
+
+
+def provided_api_cluster_roles(csv: Obj) -> list[tuple[str, str, str]]:
+    """(ClusterRole, owner kind, owner name) of the roles OLM makes for each API a CSV provides, owned by the CRD or
+    APIService: `<crd>-<version>-admin|edit|view|crdview` per owned CRD version, `<name>-<version>-admin|edit|view`
+    per owned APIService (olm/operatorgroup.go ensureClusterRolesForCSV)."""
+    spec = csv.get("spec") or {}
+    out: list[tuple[str, str, str]] = []
+    for owned in (spec.get("customresourcedefinitions") or {}).get("owned") or []:
+        crd, version = str(owned.get("name", "")), str(owned.get("version", ""))
+        if crd and version:
+            prefix = f"{crd}-{version}-"
+            out += [(prefix + s, "CustomResourceDefinition", crd) for s in ("admin", "edit", "view", "crdview")]
+    for owned in (spec.get("apiservicedefinitions") or {}).get("owned") or []:
+        api, group, version = str(owned.get("name", "")), str(owned.get("group", "")), str(owned.get("version", ""))
+        if api and group and version:
+            prefix = f"{api}-{version}-"
+            out += [(prefix + s, "APIService", f"{version}.{group}") for s in ("admin", "edit", "view")]
+    return out
+
+
+def crd_cluster_roles(crd: Obj) -> list[tuple[str, str, str]]:
+    """The same roles named from a CRD's own served versions: OLM made them when a CSV owning the CRD succeeded,
+    which may be another install's (a plan waiting for approval names the CRD in a step)."""
+    spec, crd_name = crd.get("spec") or {}, name(crd)
+    return [
+        (f"{crd_name}-{v['name']}-{s}", "CustomResourceDefinition", crd_name)
+        for v in spec.get("versions") or []
+        if v.get("served") and v.get("name")
+        for s in ("admin", "edit", "view", "crdview")
+    ]
+
+
+def owned_by_kind(obj: Obj, kind: str, owner: str) -> bool:
+    """Case-insensitive kind: OLM writes `customresourcedefinition` into the ownerReferences of per-API roles."""
+    return any(
+        str(r.get("kind", "")).lower() == kind.lower() and r.get("name") == owner
+        for r in meta(obj).get("ownerReferences") or []
+    )
+
+
+def auth_reader_role_bindings(csv: Obj) -> list[tuple[str, str]]:
+    """(RoleBinding in kube-system, ServiceAccount) OLM applies for each Deployment serving a webhook or an owned
+    APIService: `<deployment>-service-auth-reader`, labelled olm.managed only (install/certresources.go)."""
+    spec = csv.get("spec") or {}
+    served = [str(w.get("deploymentName", "")) for w in spec.get("webhookdefinitions") or []]
+    served += [str(a.get("deploymentName", "")) for a in (spec.get("apiservicedefinitions") or {}).get("owned") or []]
+    install = (spec.get("install") or {}).get("spec") or {}
+    accounts = {
+        str(d.get("name")): str(
+            ((d.get("spec") or {}).get("template") or {}).get("spec", {}).get("serviceAccountName") or "default"
+        )
+        for d in install.get("deployments") or []
+    }
+    return sorted({(f"{d}-service-auth-reader", accounts[d]) for d in served if d in accounts})
+
+
+def binds_service_account(binding: Obj, service_account: str, sa_namespace: str) -> bool:
+    return any(
+        s.get("kind") == "ServiceAccount" and s.get("name") == service_account and s.get("namespace") == sa_namespace
+        for s in binding.get("subjects") or []
+    )
+
+
+def target_namespaces(operator_group: Obj) -> list[str]:
+    """The namespaces an OperatorGroup targets, without the "" of AllNamespaces."""
+    return sorted(str(n) for n in (operator_group.get("status") or {}).get("namespaces") or [] if n)
+
+
+def tenant_rbac_selector(csv_names: Iterable[str], install_namespace: str, target_namespace: str) -> str:
+    """The Roles and RoleBindings OLM copies into a target namespace for the CSVs of `install_namespace`, owned by
+    the copied CSV and labelled after it (olm/operatorgroup.go ensureTenantRBAC)."""
+    names = ",".join(sorted(csv_names))
+    return (
+        f"{COPIED_FROM}={install_namespace},{OWNER_KIND}={CSV_KIND},"
+        f"{OWNER_NAMESPACE}={target_namespace},{OWNER} in ({names})"
+    )
+
+
+def operator_group_owner_selector(operator_groups: Iterable[str], namespace: str) -> str:
+    """The ClusterRoles `olm.og.<og>.<admin|edit|view>-<hash>` OLM makes for each OperatorGroup, labelled after it
+    (olm/operatorgroup.go ensureOpGroupClusterRole)."""
+    names = ",".join(sorted(operator_groups))
+    return f"{OWNER_KIND}={OPERATOR_GROUP_KIND},{OWNER_NAMESPACE}={namespace},{OWNER} in ({names})"
+
+
+def registry_service(catalog_source: Obj) -> tuple[str, str] | None:
+    """(namespace, name) of the Service OLM made for a catalog served from an image (status.registryService)."""
+    status = (catalog_source.get("status") or {}).get("registryService") or {}
+    if not status.get("serviceName"):
+        return None
+    return str(status.get("serviceNamespace") or namespace(catalog_source)), str(status["serviceName"])

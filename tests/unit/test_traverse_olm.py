@@ -1,0 +1,137 @@
+"""What OLM v0.38 writes on the objects it creates, as the traversal reads it (olm_gather._traverse._olm)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from olm_gather._traverse import _olm
+
+Obj = dict[str, Any]
+
+
+def test_operator_name_is_the_package_and_namespace_when_short() -> None:
+    assert _olm.operator_name("ogt-beta", "team-a") == "ogt-beta.team-a"
+
+
+def test_operator_name_is_cut_like_olms_component_label_key() -> None:
+    # decorators/operator.go: name part cut to 63 characters, then trailing ".", "_", "-" stripped
+    namespace = "n" * 52 + "--" + "x" * 6  # the 62nd and 63rd characters of "ogt-beta.<namespace>" are "-"
+    assert _olm.operator_name("ogt-beta", namespace) == "ogt-beta." + "n" * 52
+    assert _olm.operator_name("ogt-beta", "n" * 54) == "ogt-beta." + "n" * 54  # exactly 63: kept whole
+
+
+def test_component_refs_of_another_namespace_do_not_belong_to_the_install() -> None:
+    assert _olm.component_ref_in_namespaces({"kind": "Role", "namespace": "a"}, {"a"})
+    assert _olm.component_ref_in_namespaces({"kind": "ClusterRole", "name": "x"}, {"a"})
+    assert not _olm.component_ref_in_namespaces({"kind": "Role", "namespace": "b"}, {"a"})
+
+
+def test_cluster_objects_owned_from_another_namespace_are_not_the_installs() -> None:
+    def labelled(**labels: str) -> Obj:
+        return {"metadata": {"labels": labels}}
+
+    assert _olm.owner_namespace_in(labelled(), {"a"})
+    assert _olm.owner_namespace_in(labelled(**{"olm.owner.namespace": "a"}), {"a", "c"})
+    assert not _olm.owner_namespace_in(labelled(**{"olm.owner.namespace": "b"}), {"a"})
+
+
+def test_provided_api_cluster_roles_per_owned_crd_version_and_apiservice() -> None:
+    csv = {
+        "spec": {
+            "customresourcedefinitions": {
+                "owned": [
+                    {"name": "widgets.a.test", "version": "v1", "kind": "Widget"},
+                    {"name": "widgets.a.test", "version": "v2", "kind": "Widget"},
+                ]
+            },
+            "apiservicedefinitions": {
+                "owned": [{"name": "things", "group": "b.test", "version": "v1beta1", "kind": "Thing"}]
+            },
+        }
+    }
+    roles = _olm.provided_api_cluster_roles(csv)
+    crd_roles = {r for r, kind, owner in roles if kind == "CustomResourceDefinition" and owner == "widgets.a.test"}
+    assert crd_roles == {f"widgets.a.test-{v}-{s}" for v in ("v1", "v2") for s in ("admin", "edit", "view", "crdview")}
+    assert {(r, o) for r, kind, o in roles if kind == "APIService"} == {
+        (f"things-v1beta1-{s}", "v1beta1.b.test") for s in ("admin", "edit", "view")
+    }
+    assert _olm.provided_api_cluster_roles({"spec": {}}) == []
+
+
+def test_crd_cluster_roles_per_served_version() -> None:
+    crd = {
+        "metadata": {"name": "levers.m.test"},
+        "spec": {"versions": [{"name": "v1", "served": True}, {"name": "v0", "served": False}]},
+    }
+    assert {r for r, _, _ in _olm.crd_cluster_roles(crd)} == {
+        f"levers.m.test-v1-{s}" for s in ("admin", "edit", "view", "crdview")
+    }
+
+
+def test_owned_by_kind_reads_the_owner_reference() -> None:
+    role = {"metadata": {"ownerReferences": [{"kind": "CustomResourceDefinition", "name": "w.a.test", "uid": "1"}]}}
+    assert _olm.owned_by_kind(role, "CustomResourceDefinition", "w.a.test")
+    assert not _olm.owned_by_kind(role, "CustomResourceDefinition", "other.a.test")
+    assert not _olm.owned_by_kind(role, "APIService", "w.a.test")
+    # what OLM v0.38 really writes (olm/operatorgroup.go ensureClusterRolesForCSV sets this kind on the CRD)
+    lowercase = {"metadata": {"ownerReferences": [{"kind": "customresourcedefinition", "name": "w.a.test"}]}}
+    assert _olm.owned_by_kind(lowercase, "CustomResourceDefinition", "w.a.test")
+
+
+def _deployment(name: str, service_account: str | None) -> Obj:
+    pod_spec = {"serviceAccountName": service_account} if service_account else {}
+    return {"name": name, "spec": {"template": {"spec": pod_spec}}}
+
+
+def test_auth_reader_role_bindings_only_for_deployments_serving_webhooks_or_apiservices() -> None:
+    csv = {
+        "spec": {
+            "install": {
+                "spec": {
+                    "deployments": [
+                        _deployment("hooks", "hooks-sa"),
+                        _deployment("api", None),
+                        _deployment("plain", "plain-sa"),
+                    ]
+                }
+            },
+            "webhookdefinitions": [{"deploymentName": "hooks"}, {"deploymentName": "hooks"}],
+            "apiservicedefinitions": {"owned": [{"deploymentName": "api"}]},
+        }
+    }
+    assert _olm.auth_reader_role_bindings(csv) == [
+        ("api-service-auth-reader", "default"),
+        ("hooks-service-auth-reader", "hooks-sa"),
+    ]
+    assert _olm.auth_reader_role_bindings({"spec": {}}) == []
+
+
+def test_binds_service_account_needs_name_and_namespace() -> None:
+    binding = {"subjects": [{"kind": "ServiceAccount", "name": "sa", "namespace": "a"}]}
+    assert _olm.binds_service_account(binding, "sa", "a")
+    assert not _olm.binds_service_account(binding, "sa", "b")
+    assert not _olm.binds_service_account({"subjects": None}, "sa", "a")
+
+
+def test_target_namespaces_leave_out_all_namespaces() -> None:
+    assert _olm.target_namespaces({"status": {"namespaces": ["b", "a"]}}) == ["a", "b"]
+    assert _olm.target_namespaces({"status": {"namespaces": [""]}}) == []
+    assert _olm.target_namespaces({}) == []
+
+
+def test_selectors_name_olms_owner_labels() -> None:
+    assert _olm.tenant_rbac_selector({"c.v1", "b.v1"}, "ops", "team") == (
+        "olm.copiedFrom=ops,olm.owner.kind=ClusterServiceVersion,olm.owner.namespace=team,olm.owner in (b.v1,c.v1)"
+    )
+    assert _olm.operator_group_owner_selector(["og"], "ops") == (
+        "olm.owner.kind=OperatorGroup,olm.owner.namespace=ops,olm.owner in (og)"
+    )
+
+
+def test_registry_service_from_the_catalog_source_status() -> None:
+    source = {
+        "metadata": {"name": "cat", "namespace": "olm"},
+        "status": {"registryService": {"serviceName": "cat", "serviceNamespace": "olm", "port": "50051"}},
+    }
+    assert _olm.registry_service(source) == ("olm", "cat")
+    assert _olm.registry_service({"metadata": {"name": "cat"}, "status": {}}) is None
