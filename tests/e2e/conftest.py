@@ -22,6 +22,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from tests.e2e import olmtest
+from tests.e2e.kapi import Api
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,6 +57,14 @@ def plain_kubeconfig() -> str:
     if subprocess.run(cmd, check=False, env=dict(os.environ, OLM_GATHER_CLUSTER_DIR=str(state))).returncode != 0:
         pytest.fail("the plain local cluster did not come up: see the output of cluster.py above", pytrace=False)
     return str(state / "kubeconfig")
+
+
+@pytest.fixture(scope="module")
+def plain_api(plain_kubeconfig: str) -> Iterator[Api]:
+    """olm-gather's own connection to the OLM-less cluster, for tests that write hand-made objects."""
+    api = Api(plain_kubeconfig)
+    yield api
+    api.close()
 
 
 @pytest.fixture(scope="session")

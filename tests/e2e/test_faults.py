@@ -38,13 +38,6 @@ _LIVE = ("/core/events.yaml",)
 
 
 @pytest.fixture(scope="module")
-def plain_api(plain_kubeconfig: str) -> Iterator[Api]:
-    a = Api(plain_kubeconfig)
-    yield a
-    a.close()
-
-
-@pytest.fixture(scope="module")
 def handmade_scenario(plain_api: Api) -> Iterator[handmade.Scenario]:
     s = handmade.create_ready(plain_api)
     yield s

@@ -28,10 +28,8 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
-def api(plain_kubeconfig: str) -> Iterator[Api]:
-    a = Api(plain_kubeconfig)
-    yield a
-    a.close()
+def api(plain_api: Api) -> Api:
+    return plain_api
 
 
 @pytest.fixture(scope="module")

@@ -82,10 +82,8 @@ def _assert_no_canary(files: dict[str, bytes], canaries: dict[str, str]) -> None
 
 
 @pytest.fixture(scope="module")
-def api(plain_kubeconfig: str) -> Iterator[Api]:
-    a = Api(plain_kubeconfig)
-    yield a
-    a.close()
+def api(plain_api: Api) -> Api:
+    return plain_api
 
 
 @pytest.fixture(scope="module")
