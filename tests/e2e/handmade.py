@@ -52,7 +52,7 @@ def _owner(obj: dict[str, Any], controller: bool = False) -> dict[str, Any]:
     return ref
 
 
-def _step(
+def step(
     csv: str, group: str, version: str, kind: str, name: str, status: str = "Created", manifest: str = ""
 ) -> dict[str, Any]:
     resource = {
@@ -156,18 +156,18 @@ def create(api: Api) -> Scenario:
                     }
                 ],
                 "plan": [
-                    _step("alpha.v1", "operators.coreos.com", "v1alpha1", "ClusterServiceVersion", "alpha.v1"),
-                    _step("alpha.v1", "apiextensions.k8s.io", "v1", "CustomResourceDefinition", f"alphas.{group}"),
-                    _step("alpha.v1", "", "v1", "ServiceAccount", "alpha-sa"),
-                    _step("alpha.v1", "rbac.authorization.k8s.io", "v1", "Role", f"alpha.v1-role-{s}"),
-                    _step("alpha.v1", "rbac.authorization.k8s.io", "v1", "RoleBinding", f"alpha.v1-rb-{s}"),
-                    _step("alpha.v1", "rbac.authorization.k8s.io", "v1", "ClusterRole", f"alpha.v1-cr-{s}"),
-                    _step("alpha.v1", "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", f"alpha.v1-crb-{s}"),
-                    _step("alpha.v1", "", "v1", "ConfigMap", "alpha-config"),
-                    _step("alpha.v1", "", "v1", "Service", "alpha-svc"),
-                    _step("alpha.v1", "", "v1", "BundleSecret", "alpha-bundle", manifest=secret_manifest),
-                    _step("alpha.v1", "", "v1", "ConfigMap", "alpha-gone"),  # deleted since: recorded as missing
-                    _step("beta.v1", "operators.coreos.com", "v1alpha1", "ClusterServiceVersion", "beta.v1"),
+                    step("alpha.v1", "operators.coreos.com", "v1alpha1", "ClusterServiceVersion", "alpha.v1"),
+                    step("alpha.v1", "apiextensions.k8s.io", "v1", "CustomResourceDefinition", f"alphas.{group}"),
+                    step("alpha.v1", "", "v1", "ServiceAccount", "alpha-sa"),
+                    step("alpha.v1", "rbac.authorization.k8s.io", "v1", "Role", f"alpha.v1-role-{s}"),
+                    step("alpha.v1", "rbac.authorization.k8s.io", "v1", "RoleBinding", f"alpha.v1-rb-{s}"),
+                    step("alpha.v1", "rbac.authorization.k8s.io", "v1", "ClusterRole", f"alpha.v1-cr-{s}"),
+                    step("alpha.v1", "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", f"alpha.v1-crb-{s}"),
+                    step("alpha.v1", "", "v1", "ConfigMap", "alpha-config"),
+                    step("alpha.v1", "", "v1", "Service", "alpha-svc"),
+                    step("alpha.v1", "", "v1", "BundleSecret", "alpha-bundle", manifest=secret_manifest),
+                    step("alpha.v1", "", "v1", "ConfigMap", "alpha-gone"),  # deleted since: recorded as missing
+                    step("beta.v1", "operators.coreos.com", "v1alpha1", "ClusterServiceVersion", "beta.v1"),
                 ],
             },
         }

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from olm_gather import _kube
+from tests.e2e import handmade
 from tests.e2e.kapi import Api
 
 pytestmark = pytest.mark.e2e
@@ -221,17 +222,7 @@ def objects(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Obje
     twice = json.dumps(json.dumps({"kind": "Secret", "stringData": {"k": c["step-json-of-json"]}}))
 
     def step(kind: str, name: str, group_: str = "", version: str = "v1", manifest: str = "") -> dict[str, Any]:
-        resource = {
-            "group": group_,
-            "version": version,
-            "kind": kind,
-            "name": name,
-            "sourceName": "cat",
-            "sourceNamespace": "olm",
-        }
-        if manifest:
-            resource["manifest"] = manifest
-        return {"resolving": "op.v1", "resource": resource, "status": "Created"}
+        return handmade.step("op.v1", group_, version, kind, name, manifest=manifest)
 
     sub_owner = {"apiVersion": OLM, "kind": "Subscription", "name": "op", "uid": sub["metadata"]["uid"]}
     api.create(
