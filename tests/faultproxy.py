@@ -15,6 +15,10 @@ that URL was asked before), never by arrival order, so a seed gives the same fau
 concurrency interleaves its requests. `on_request` is called with each request's number, to act at a chosen
 point (a test sends SIGTERM to a gather there). Traffic goes to the kubeconfig's server only and stops with
 `close()`.
+
+Two options make it a faithful relay for measurements (bench/latency_proxy.py): `keep_alive` reuses upstream
+connections instead of a TLS handshake per request, and `stream` forwards response bodies as they arrive
+(chunked when the API server gives no length, as for pod logs) instead of reading each one whole first.
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ import yaml
 
 FAULTS = ("429", "503", "500", "reset", "stall")
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # a burst of new connections (100+ clients at once) is not dropped by the backlog
 
 
 class FaultProxy:
@@ -53,9 +63,13 @@ class FaultProxy:
         faults: tuple[str, ...] = FAULTS,
         stall_seconds: float = 2.0,
         on_request: Callable[[int], None] | None = None,
+        keep_alive: bool = False,
+        stream: bool = False,
     ) -> None:
         self.seed, self.rate, self.faults, self.stall_seconds = seed, rate, faults, stall_seconds
         self.on_request = on_request
+        self.keep_alive, self.stream = keep_alive, stream
+        self._idle: list[http.client.HTTPConnection] = []  # upstream connections to reuse (keep_alive)
         self.requests = 0
         self.injected: collections.Counter[str] = collections.Counter()
         self.body_bytes: collections.Counter[str] = collections.Counter()  # bytes of response bodies, by URL path
@@ -64,8 +78,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._tmp = tempfile.TemporaryDirectory(prefix="faultproxy-")
         self._upstream, self._context, self._auth = _upstream(Path(kubeconfig), Path(self._tmp.name))
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self.address = f"http://127.0.0.1:{self._server.server_port}"
         self.kubeconfig = Path(self._tmp.name) / "kubeconfig"
         self.kubeconfig.write_text(yaml.safe_dump(_kubeconfig(self.address)))
@@ -75,6 +88,10 @@ class FaultProxy:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
         self._tmp.cleanup()
 
     def __enter__(self) -> FaultProxy:
@@ -135,14 +152,10 @@ class FaultProxy:
         body = h.rfile.read(length) if length else None
         headers = {k: v for k, v in h.headers.items() if k.lower() not in _HOP_HEADERS and k.lower() != "host"}
         headers.update(self._auth)
-        upstream = urllib.parse.urlsplit(self._upstream)
-        conn: http.client.HTTPConnection
-        if upstream.scheme == "https":
-            conn = http.client.HTTPSConnection(
-                upstream.hostname or "", upstream.port, context=self._context, timeout=60
-            )
-        else:
-            conn = http.client.HTTPConnection(upstream.hostname or "", upstream.port, timeout=60)
+        if self.keep_alive or self.stream:
+            self._relay(h, body, headers)
+            return
+        conn = self._connect()
         try:
             conn.request(h.command, h.path, body=body, headers=headers)
             response = conn.getresponse()
@@ -159,6 +172,70 @@ class FaultProxy:
         h.send_header("Content-Length", str(len(data)))
         h.end_headers()
         h.wfile.write(data)
+
+    def _connect(self) -> http.client.HTTPConnection:
+        upstream = urllib.parse.urlsplit(self._upstream)
+        if upstream.scheme == "https":
+            return http.client.HTTPSConnection(
+                upstream.hostname or "", upstream.port, context=self._context, timeout=60
+            )
+        return http.client.HTTPConnection(upstream.hostname or "", upstream.port, timeout=60)
+
+    def _relay(self, h: http.server.BaseHTTPRequestHandler, body: bytes | None, headers: dict[str, str]) -> None:
+        """`_forward` with `keep_alive` (an idle upstream connection, retried once on a fresh one if the server
+        closed it meanwhile) and/or `stream` (the body passed on piece by piece as it arrives)."""
+        with self._lock:
+            idle = self._idle.pop() if self.keep_alive and self._idle else None
+        conn = idle or self._connect()
+        try:
+            conn.request(h.command, h.path, body=body, headers=headers)
+            response = conn.getresponse()
+        except _STALE:
+            conn.close()
+            if idle is None:
+                raise
+            conn = self._connect()
+            conn.request(h.command, h.path, body=body, headers=headers)
+            response = conn.getresponse()
+        try:
+            h.send_response(response.status)
+            for k, v in response.getheaders():
+                if k.lower() not in _HOP_HEADERS:
+                    h.send_header(k, v)
+            size = self._pass_body(h, response)
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            self.body_bytes[urllib.parse.urlsplit(h.path).path] += size
+            self.urls.append(h.path)
+            if self.keep_alive and not response.will_close:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def _pass_body(self, h: http.server.BaseHTTPRequestHandler, response: http.client.HTTPResponse) -> int:
+        """Ends the headers and writes the body: whole with its length, or (`stream`) as it arrives, chunked when
+        the API server gave no length."""
+        if not self.stream:
+            data = response.read()
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
+            return len(data)
+        length = response.getheader("Content-Length")
+        if h.command == "HEAD" or response.status in (204, 304):
+            h.end_headers()
+            return 0
+        h.send_header(*(("Content-Length", length) if length is not None else ("Transfer-Encoding", "chunked")))
+        h.end_headers()
+        size = 0
+        while piece := response.read1(64 * 1024):
+            size += len(piece)
+            h.wfile.write(piece if length is not None else b"%x\r\n%s\r\n" % (len(piece), piece))
+        if length is None:
+            h.wfile.write(b"0\r\n\r\n")
+        return size
 
 
 def _status(h: http.server.BaseHTTPRequestHandler, code: int) -> None:

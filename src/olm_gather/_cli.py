@@ -25,14 +25,17 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import IO, TYPE_CHECKING
 
-import rich.console
-import rich.progress
-
-from olm_gather import _analyze, _completion, _config, _errors, _flags, _report, _sink
+from olm_gather import _completion, _config, _errors, _flags, _sink
 from olm_gather._version import __version__
 
 if TYPE_CHECKING:
+    import rich.console
+    import rich.progress
+
     from olm_gather import _inspector
+
+# rich, the analysis and the report load after the gather's first request is sent (see _ProgressView): they
+# cost about 0.3 s that a user would otherwise wait before anything happens.
 
 MUST_GATHER_DIR = "/must-gather"
 _PLAIN_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
@@ -192,9 +195,8 @@ def _gather_command(argv: list[str]) -> int:
     to_stdout = args.output == "-"
     if to_stdout and args.format == "json":
         raise _errors.ConfigError("--format json and -o - both write to stdout: choose one")
-    console = rich.console.Console(stderr=True, quiet=args.quiet, highlight=False)
     writer = _writer(args.output, allow_existing=args.allow_existing or args.force, force=args.force)
-    with _ProgressView(console, enabled=not args.quiet) as view:
+    with _ProgressView(quiet=args.quiet) as view:
         config = _flags.config_from_flags(args, writer=writer, progress=view.update)
         inspector = _inspector.Inspector(config)
         with _stop_on_signals(inspector) as received:
@@ -202,7 +204,7 @@ def _gather_command(argv: list[str]) -> int:
     if args.format == "json":
         sys.stdout.write(summary_json(result))
     else:
-        _summary(console, result, verbose=args.verbose, to_stdout=to_stdout)
+        _summary(view.console(), result, verbose=args.verbose, to_stdout=to_stdout)
     if received and result.stopped == _errors.INTERRUPTED:
         return 128 + received[0]  # 130 for SIGINT, 143 for SIGTERM, as a shell reports them
     return result.exit_code
@@ -274,42 +276,57 @@ def _check_parent(path: str, *, create: bool) -> None:
 
 
 class _ProgressView:
-    """A live line with counts on a terminal; one line per phase otherwise."""
+    """A live line with counts on a terminal; one line per phase otherwise. rich is loaded on the first update,
+    which comes after the first answer of the API server."""
 
-    def __init__(self, console: rich.console.Console, *, enabled: bool) -> None:
-        self._console = console
-        self._enabled = enabled
+    def __init__(self, *, quiet: bool) -> None:
+        self._quiet = quiet
+        self._console: rich.console.Console | None = None
         self._phase = ""
         self._next_line = 0.0
         self._progress: rich.progress.Progress | None = None
         self._task: rich.progress.TaskID | None = None
 
+    def console(self) -> rich.console.Console:
+        if self._console is None:
+            import rich.console  # noqa: PLC0415
+
+            self._console = rich.console.Console(stderr=True, quiet=self._quiet, highlight=False)
+        return self._console
+
     def __enter__(self) -> _ProgressView:
-        if self._enabled and self._console.is_terminal:
-            self._progress = rich.progress.Progress(
-                rich.progress.SpinnerColumn(),
-                rich.progress.TextColumn("[bold]gathering[/] {task.description}"),
-                rich.progress.BarColumn(bar_width=None),
-                rich.progress.TextColumn("{task.fields[counts]}"),
-                rich.progress.TimeElapsedColumn(),
-                console=self._console,
-                transient=True,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task("Subscriptions", total=None, counts="")
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.stop()
 
+    def _start(self) -> None:
+        import rich.progress  # noqa: PLC0415
+
+        self._progress = rich.progress.Progress(
+            rich.progress.SpinnerColumn(),
+            rich.progress.TextColumn("[bold]gathering[/] {task.description}"),
+            rich.progress.BarColumn(bar_width=None),
+            rich.progress.TextColumn("{task.fields[counts]}"),
+            rich.progress.TimeElapsedColumn(),
+            console=self.console(),
+            transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("", total=None, counts="")
+
     def update(self, p: _config.Progress) -> None:
+        if self._quiet:
+            return
+        if self._progress is None and self.console().is_terminal:
+            self._start()
         counts = f"{p.objects} objects, {p.logs} logs, {p.problems} problems"
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, description=p.phase, counts=counts)
-        elif self._enabled and p.phase != self._phase and time.monotonic() >= self._next_line:
+        elif p.phase != self._phase and time.monotonic() >= self._next_line:
             # Not a terminal (CI logs, a pipe): a line when the phase changes, at most every few seconds.
-            self._console.print(f"gathering {p.phase} ({counts})")
+            self.console().print(f"gathering {p.phase} ({counts})")
             self._next_line = time.monotonic() + _PLAIN_INTERVAL
         self._phase = p.phase
 
@@ -318,6 +335,8 @@ def _summary(
     console: rich.console.Console, result: _inspector.InspectResult, *, verbose: bool, to_stdout: bool
 ) -> None:
     if result.analysis is not None:
+        from olm_gather import _analyze  # noqa: PLC0415
+
         _analyze.render_terminal(result.analysis, console)
     problems = [p for p in result.problems if verbose or p.kind not in ("missing", "log_unavailable")]
     for p in problems:
@@ -378,6 +397,10 @@ def _analyze_parser() -> argparse.ArgumentParser:
 
 
 def _analyze_command(argv: list[str]) -> int:
+    import rich.console  # noqa: PLC0415
+
+    from olm_gather import _analyze, _report  # noqa: PLC0415
+
     args = _analyze_parser().parse_args(argv)
     if not os.path.exists(args.path):
         raise _errors.ConfigError(f"{args.path} does not exist: give a must-gather directory or .tar.gz")

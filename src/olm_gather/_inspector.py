@@ -13,7 +13,6 @@ from typing import Any
 import orjson
 
 from olm_gather import (
-    _analyze,
     _config,
     _errors,
     _kube,
@@ -21,7 +20,6 @@ from olm_gather import (
     _must_gather,
     _output,
     _redact,
-    _report,
     _sink,
     _traverse,
 )
@@ -381,6 +379,8 @@ class _Run:
         return sorted(out, key=lambda o: (o["namespace"], o["package"], o["subscription"]))
 
     def _analyze(self, out: _output.Output, result: InspectResult) -> InspectResult:
+        from olm_gather import _analyze, _report  # noqa: PLC0415 - loaded once the fetching is done
+
         tree = _analyze.MemoryTree(out.files, source=out.location)
         analysis = _analyze.analyze(tree)
         out.put_text(_layout.REPORT_HTML, _report.render_html(analysis, tree).encode("utf-8"))

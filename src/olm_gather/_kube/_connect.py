@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from olm_gather import _errors
+from olm_gather._kube import _fastimport
 
 if TYPE_CHECKING:
     import urllib3
@@ -36,21 +37,20 @@ def connect(
 ) -> Connection:
     """Loads credentials: an already-loaded `kubernetes.client.Configuration`, else the kubeconfig (explicit
     path, else $KUBECONFIG, else ~/.kube/config), else the in-cluster service account."""
-    import kubernetes.client  # noqa: PLC0415 - a large import, paid only by commands that talk to a cluster
-
+    config, configuration, rest = _fastimport.loaders()  # paid only by commands that talk to a cluster
     if client_configuration is not None:
         cfg = client_configuration
         source = "the given client configuration"
     else:
-        cfg = kubernetes.client.Configuration()
-        source = _load(cfg, kubeconfig=kubeconfig, context=context)
+        cfg = configuration()
+        source = _load(config, cfg, kubeconfig=kubeconfig, context=context)
     if not cfg.verify_ssl:
         import urllib3  # noqa: PLC0415
 
         # The kubeconfig says insecure-skip-tls-verify: the user chose it, and kubectl does not warn on each request.
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     cfg.connection_pool_maxsize = max(pool_size, cfg.connection_pool_maxsize or 0)
-    pool = kubernetes.client.rest.RESTClientObject(cfg).pool_manager
+    pool = rest.RESTClientObject(cfg).pool_manager
 
     def auth_headers() -> dict[str, str]:
         # Evaluated per request so exec plugins and OIDC can refresh an expiring token.
@@ -65,17 +65,15 @@ def connect(
     return Connection(host=str(cfg.host).rstrip("/"), pool=pool, auth_headers=auth_headers, source=source)
 
 
-def _load(cfg: Any, *, kubeconfig: str, context: str) -> str:
-    import kubernetes.config  # noqa: PLC0415
-
+def _load(config: Any, cfg: Any, *, kubeconfig: str, context: str) -> str:
     paths = kubeconfig or os.environ.get("KUBECONFIG", "")
     default = os.path.expanduser("~/.kube/config")
     if not paths and not os.path.exists(default) and os.path.exists(_IN_CLUSTER_TOKEN):
         if context:
             raise _errors.ConfigError("--context needs a kubeconfig; running in-cluster there is none")
         try:
-            kubernetes.config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
-        except kubernetes.config.ConfigException as e:
+            config.load_incluster_config(client_configuration=cfg)
+        except config.ConfigException as e:
             raise _errors.ConfigError(f"in-cluster config: {e}") from None
         return "in-cluster service account"
     shown = paths or default
@@ -83,13 +81,13 @@ def _load(cfg: Any, *, kubeconfig: str, context: str) -> str:
         if path and not os.path.exists(path):
             raise _errors.ConfigError(f"kubeconfig {path} does not exist; pass --kubeconfig or set KUBECONFIG")
     try:
-        kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
+        config.load_kube_config(
             config_file=paths or None,
             context=context or None,
             client_configuration=cfg,
             persist_config=False,
         )
-    except kubernetes.config.ConfigException as e:
+    except config.ConfigException as e:
         raise _errors.ConfigError(f"kubeconfig {shown}: {_one_line(e)}") from None
     except OSError as e:
         raise _errors.ConfigError(f"kubeconfig {shown} cannot be read: {e.strerror or _one_line(e)}") from None
