@@ -203,6 +203,7 @@ class FaultProxy:
                 if k.lower() not in _HOP_HEADERS:
                     h.send_header(k, v)
             size = self._pass_body(h, response)
+            response.close()  # read to its end: the connection is free for the next request
         except BaseException:
             conn.close()
             raise

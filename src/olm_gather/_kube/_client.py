@@ -10,7 +10,9 @@ write, and an in-flight request can never hold the process past its end. Failed 
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
+import dataclasses
 import functools
 import queue
 import random
@@ -18,7 +20,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 import urllib3
@@ -54,6 +56,8 @@ class Kube:
         """`deadline` is a `time.monotonic()` value after which no request runs and every wait ends."""
         self._conn = connection
         self._workers = _Workers(concurrency, name="olm-gather")
+        self._concurrency = max(1, concurrency)
+        self.peak_in_flight = 0  # the most fetches `schedule` had running at once
         # Requests of the calling thread run here, so that thread only ever waits (and can be stopped).
         self._foreground = _Workers(1, name="olm-gather-fg")
         self._retry = retry
@@ -118,6 +122,44 @@ class Kube:
                 if isinstance(error, _errors.CancelledError):
                     raise error
                 yield futures[future], error if error is not None else future.result()
+
+    def schedule(self, start: Iterable[object], idle: Callable[[], Iterable[object]]) -> Iterator[object]:
+        """Runs a graph of fetches: every `Fetch` in `start`, and every `Fetch` their `then` yields, goes to a worker
+        as soon as one is free (at most `concurrency` at once, in the order they were made); anything else they
+        yield is passed on. When nothing is running or waiting, `idle()` may add more; when it adds no fetch, the
+        graph is done. `then` runs on the calling thread, so the graph's state needs no lock.
+        Raises CancelledError when stopped."""
+        ready: collections.deque[Fetch[Any]] = collections.deque()
+        running: dict[concurrent.futures.Future[Any], Fetch[Any]] = {}
+
+        def take(outputs: Iterable[object]) -> Iterator[object]:
+            for output in outputs:
+                if isinstance(output, Fetch):
+                    ready.append(output)
+                else:
+                    yield output
+
+        yield from take(start)
+        while True:
+            while ready and len(running) < self._concurrency:
+                fetch = ready.popleft()
+                running[self._workers.submit(_run_fetch, fetch.call)] = fetch
+            self.peak_in_flight = max(self.peak_in_flight, len(running))
+            if not running:
+                before = len(ready)
+                yield from take(idle())
+                if len(ready) == before:
+                    return
+                continue
+            self.check()
+            done, _ = concurrent.futures.wait(running, timeout=_POLL, return_when="FIRST_COMPLETED")
+            for future in done:
+                fetch = running.pop(future)
+                self.check()
+                error = future.exception()
+                if isinstance(error, _errors.CancelledError):
+                    raise error
+                yield from take(fetch.then(error if error is not None else future.result()))
 
     def _call(self, fn: Callable[[], R]) -> R:
         """Runs fn on a worker unless this already is one, waiting in short steps so a stop is seen at once."""
@@ -293,6 +335,19 @@ class Kube:
         return _errors.UnreachableError(
             f"cannot reach the API server {self._conn.host} ({self._conn.source}): {_reason(e)}"
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class Fetch(Generic[R]):
+    """One node of a fetch graph: `call` runs on a worker (its requests), `then` on the caller's thread with the
+    result or the exception `call` raised, yielding items and further Fetches."""
+
+    call: Callable[[], R]
+    then: Callable[[Any], Iterable[object]]
+
+
+def _run_fetch(call: Callable[[], R]) -> R:
+    return call()
 
 
 class _Workers:

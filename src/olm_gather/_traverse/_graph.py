@@ -1,5 +1,8 @@
 """Decides what to fetch from what was fetched, starting from Subscriptions and following OLM's own references.
-It yields items as they arrive and never writes files or prints.
+It is a graph of fetches, not a sequence of phases: each fetch names the requests it needs and what to do with
+their answer, which may be more fetches; `Kube.schedule` runs each as soon as a worker is free, so the time is
+set by the longest chain (Subscriptions -> namespace lists -> steps and CSVs -> Deployments -> Pods -> logs).
+It yields items as they arrive and never writes files, prints, or touches threads.
 
     Subscriptions (by package, namespace)
     ├── Namespace, OperatorGroups (+ their ClusterRoles and target Namespaces), Operator <pkg>.<ns> (cut to 63)
@@ -25,11 +28,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Generator, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 from olm_gather import _errors
-from olm_gather._kube import Discovery, Kube, Resource
+from olm_gather._kube import Discovery, Fetch, Kube, Resource
 from olm_gather._traverse import _logs, _olm
 from olm_gather._traverse._items import AlsoFound, Events, Found, Item, Key, Log, Note, Problem
 
@@ -64,8 +67,12 @@ _ROLE = ("rbac.authorization.k8s.io", "Role")
 _ROLE_BINDING = ("rbac.authorization.k8s.io", "RoleBinding")
 _CLUSTER_ROLE = ("rbac.authorization.k8s.io", "ClusterRole")
 
-# One deferred request (or list) and the reason its results are gathered.
-_Fetch = tuple[Callable[[], list[tuple[Resource, Obj]]], str]
+_STEP = "step of InstallPlan"
+_NAMESPACE_LISTS = ("InstallPlan", _olm.CSV_KIND, "OperatorGroup")
+
+# What a step of the graph yields: items for the caller, and further fetches for the scheduler.
+Out = Iterator[Item | Fetch[Any]]
+Keep = Callable[[Obj], bool] | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,15 +86,26 @@ class Options:
 
 
 class Traversal:
-    """One walk of the OLM graph. `run()` yields every item once; `gathered` indexes what was found."""
+    """One walk of the OLM graph. `run()` yields every item once. It keeps what later fetches need (keys, uids,
+    names), never the objects: each is handed on as it arrives."""
 
     def __init__(self, kube: Kube, options: Options) -> None:
         self._kube = kube
         self._discovery = Discovery(kube)
         self._options = options
-        self._seen: dict[Key, Obj] = {}
+        self._seen: set[Key] = set()
         self._uids: set[str] = set()
+        # Never the same object twice: a GET asked for again while in flight waits for the first (reason, keep).
+        self._asked: dict[Key, list[tuple[str, Keep]]] = {}
+        self._done: set[tuple[str, ...]] = set()  # follow-ups made once (role names, catalogs, unpack refs...)
+        self._namespace_lists: dict[str, dict[str, list[Obj]]] = defaultdict(dict)
+        self._all_subscriptions: dict[tuple[str, str], Obj] = {}
+        self._events: dict[str, list[Obj]] = {}  # fetched early, kept only when they concern what was gathered
+        self._events_asked: dict[str, bool] = {}  # namespace -> whether the whole list was asked (or Namespace ones)
         self._event_namespaces: set[str] = set()
+        self._services: dict[str, set[str]] = defaultdict(set)
+        self._components: list[tuple[str, Obj, set[str]]] = []
+        self._idle_rounds = 0
         self.subscriptions: list[Obj] = []
 
     # --- entry ------------------------------------------------------------------------------------------------
@@ -95,7 +113,6 @@ class Traversal:
     def run(self) -> Iterator[Item]:
         subscriptions, packages = self._subscriptions()
         self.subscriptions = subscriptions
-        yield from self._accept_all(self._res(_olm.GROUP, "Subscription"), subscriptions, "selected Subscription")
         if not subscriptions:
             where = f"namespace {self._options.namespace}" if self._options.namespace else "any namespace"
             others = ", ".join(packages) or "none"
@@ -106,22 +123,35 @@ class Traversal:
                 message=f"nothing to gather; Subscriptions there are for packages: {others}",
             )
             return
-        namespaces = sorted({_olm.namespace(s) for s in subscriptions})
-        by_ns = yield from self._namespace_lists(namespaces)
-        csvs = yield from self._operators(subscriptions, by_ns)
-        yield from self._catalog_objects()
-        yield from self._operator_group_objects()
-        yield from self._created_by_csvs(csvs)
-        yield from self._operator_condition_rbac()
-        yield from self._service_endpoints()
-        yield from self._operator_components(subscriptions)
-        yield from self._unpack_jobs()
-        pods = yield from self._workload_pods()
-        if self._options.logs:
-            yield from self._logs(pods)
-        yield from self._events()
-        yield from self._namespaces()
-        yield from self._crds()
+        for output in self._kube.schedule(self._start(subscriptions), self._idle):
+            yield cast(Item, output)
+
+    def _start(self, subscriptions: list[Obj]) -> Out:
+        subscription = self._res(_olm.GROUP, "Subscription")
+        for sub in subscriptions:
+            yield from self._accept(subscription, sub, "selected Subscription")
+        for ns in sorted({_olm.namespace(s) for s in subscriptions}):
+            for kind in _NAMESPACE_LISTS:
+                yield self._namespace_list(ns, kind)
+        yield from self._operators(subscriptions)
+        yield from self._list(("", "Pod"), "", f"app in ({','.join(OLM_OPERATOR_APPS)})", "OLM operator pod")
+        yield from self._namespace_events("default", whole=False)
+
+    def _idle(self) -> Out:
+        """What can only be decided once everything else is in: components of the Operator objects that nothing
+        else led to, Endpoints of the gathered Services, then the Events that concern what was gathered."""
+        self._idle_rounds += 1
+        if self._idle_rounds == 1:
+            for operator, ref, namespaces in self._components:
+                yield from self._component(operator, ref, namespaces)
+            for ns, names in sorted(self._services.items()):
+                yield from self._endpoints(ns, names)
+            return
+        if self._idle_rounds == 2:
+            yield from self._relevant_events()
+            for ns in sorted(self._event_namespaces):  # `default`, when it holds Events about our namespaces
+                if self._once("Namespace", ns):
+                    yield from self._get(self._res("", "Namespace"), "", ns, "namespace of gathered objects")
 
     # --- resources ------------------------------------------------------------------------------------------------
 
@@ -138,62 +168,120 @@ class Traversal:
     def _maybe_res(self, group: str, kind: str, version: str = "") -> Resource | None:
         return self._discovery.find(group=group, kind=kind, version=version)
 
-    # --- phase 1: Subscriptions ------------------------------------------------------------------------------------
+    # --- the fetches ------------------------------------------------------------------------------------------------
+
+    def _get(self, resource: Resource, ns: str, name: str, reason: str, *, keep: Keep = None, missing: str = "") -> Out:
+        """GET one object, once: asked again while in flight, the answer serves both. A 404 is a `missing`
+        problem when `missing` names the target (a step's object), else the object is simply not there."""
+        ns = ns if resource.namespaced else ""
+        key = Key(resource.group, resource.plural, ns, name)
+        if key in self._seen:
+            if keep is None:
+                yield AlsoFound(key=key, reason=reason)
+            return
+        waiting = self._asked.get(key)
+        if waiting is not None:
+            waiting.append((reason, keep))
+            return
+        self._asked[key] = [(reason, keep)]
+
+        def then(result: Obj | BaseException) -> Out:
+            asked = self._asked.pop(key, [])
+            if isinstance(result, _errors.NotFoundError):
+                if missing:
+                    yield Problem(kind="missing", target=missing, message=f"{reason}: {result.message}")
+                return
+            if isinstance(result, BaseException):
+                yield self._problem(result, reason)
+                return
+            for why, wanted in asked:
+                if wanted is None or wanted(result):
+                    yield from self._accept(resource, result, why)
+
+        yield Fetch(lambda: self._kube.get(resource.path(namespace=ns, name=name)), then)
+
+    def _named(self, kind: tuple[str, str], ns: str, name: str, reason: str, keep: Keep = None) -> Out:
+        """An object OLM names by convention; absent or not matching `keep`, it is not there to gather."""
+        resource = self._maybe_res(*kind)
+        if resource is not None:
+            yield from self._get(resource, ns, name, reason, keep=keep)
+
+    def _list(
+        self,
+        kind: tuple[str, str],
+        ns: str,
+        selector: str,
+        reason: str,
+        keep: Keep = None,
+        *,
+        then: Callable[[Resource, list[Obj]], Out] | None = None,
+    ) -> Out:
+        """A list by label selector; what matches `keep` is gathered, then `then` may follow it further."""
+        resource = self._maybe_res(*kind)
+        if resource is None:
+            return
+
+        def done(result: list[Obj] | BaseException) -> Out:
+            if isinstance(result, BaseException):
+                yield self._problem(result, reason)
+                return
+            items = [o for o in result if keep is None or keep(o)]
+            for obj in items:
+                yield from self._accept(resource, obj, reason)
+            if then is not None:
+                yield from then(resource, items)
+
+        yield Fetch(lambda: list(self._kube.list(resource.path(namespace=ns), label_selector=selector)), done)
+
+    # --- Subscriptions and the lists of their namespaces ----------------------------------------------------------
 
     def _subscriptions(self) -> tuple[list[Obj], list[str]]:
         """The selected Subscriptions, and the packages of all Subscriptions listed (to help with a typo)."""
         subscription = self._res(_olm.GROUP, "Subscription")
         found = list(self._kube.list(subscription.path(namespace=self._options.namespace)))
+        self._all_subscriptions = {(_olm.namespace(s), _olm.name(s)): s for s in found}
         selected = sorted(
             (s for s in found if not self._options.package or _olm.package_of(s) == self._options.package),
             key=lambda s: (_olm.namespace(s), _olm.name(s)),
         )
         return selected, sorted({_olm.package_of(s) for s in found})
 
-    # --- phase 2: what lives in the Subscriptions' namespaces ------------------------------------------------------
+    def _namespace_list(self, ns: str, kind: str) -> Fetch[list[Obj]]:
+        """InstallPlans, CSVs (not the copies) and OperatorGroups of a Subscription's namespace: when all three
+        are in, the namespace's operators are followed (`_namespace_ready`)."""
+        resource = self._res(_olm.GROUP, kind)
+        selector = f"!{_olm.COPIED_FROM}" if kind == _olm.CSV_KIND else ""
 
-    def _namespace_lists(self, namespaces: list[str]) -> Generator[Item, None, dict[tuple[str, str], list[Obj]]]:
-        """Lists InstallPlans, CSVs and OperatorGroups of each namespace (three lists each, concurrently)."""
-        kinds = {
-            "InstallPlan": (self._res(_olm.GROUP, "InstallPlan"), ""),
-            "ClusterServiceVersion": (self._res(_olm.GROUP, _olm.CSV_KIND), f"!{_olm.COPIED_FROM}"),
-            "OperatorGroup": (self._res(_olm.GROUP, "OperatorGroup"), ""),
-        }
-        jobs = [(ns, kind) for ns in namespaces for kind in kinds]
-        by_ns: dict[tuple[str, str], list[Obj]] = defaultdict(list)
-
-        def fetch(job: tuple[str, str]) -> list[Obj]:
-            ns, kind = job
-            resource, selector = kinds[kind]
-            return list(self._kube.list(resource.path(namespace=ns), label_selector=selector))
-
-        for (ns, kind), result in self._kube.map_unordered(fetch, jobs):
+        def then(result: list[Obj] | BaseException) -> Out:
+            lists = self._namespace_lists[ns]
             if isinstance(result, BaseException):
                 yield self._problem(result, f"{kind}s in namespace {ns}")
-                continue
-            by_ns[(ns, kind)] = result
-            if kind == "OperatorGroup":
-                yield from self._accept_all(kinds[kind][0], result, f"OperatorGroup in namespace {ns}")
-        return by_ns
+                lists[kind] = []
+            else:
+                lists[kind] = result
+                if kind == "OperatorGroup":
+                    for group in result:
+                        yield from self._accept(resource, group, f"OperatorGroup in namespace {ns}")
+            if len(lists) == len(_NAMESPACE_LISTS):
+                yield from self._namespace_ready(ns, lists)
+                del self._namespace_lists[ns]
 
-    def _operators(
-        self, subscriptions: list[Obj], by_ns: dict[tuple[str, str], list[Obj]]
-    ) -> Generator[Item, None, dict[Key, Obj]]:
-        """Per Subscription: its InstallPlans, step objects, CSVs, CatalogSource and catalog pods."""
+        return Fetch(lambda: list(self._kube.list(resource.path(namespace=ns), label_selector=selector)), then)
+
+    def _namespace_ready(self, ns: str, lists: dict[str, list[Obj]]) -> Out:
+        """Per Subscription of the namespace: its InstallPlans, their steps, its CSVs, its CatalogSource; then
+        what OLM made from those CSVs and for the namespace's OperatorGroups."""
         install_plan = self._res(_olm.GROUP, "InstallPlan")
         csv_res = self._res(_olm.GROUP, _olm.CSV_KIND)
-        csvs: dict[Key, Obj] = {}
-        fetches: list[_Fetch] = []
-        requested: set[tuple[str, ...]] = set()  # one plan serves several Subscriptions: fetch each target once
-        # CSV -> the CSV it replaces, per namespace: from CSV objects, and from CSV step manifests for CSVs gone since.
-        replaces_by_ns: dict[str, dict[str, str]] = {}
-        for sub in subscriptions:
-            ns, sub_name = _olm.namespace(sub), _olm.name(sub)
-            plans_here = by_ns.get((ns, "InstallPlan"), [])
-            csvs_here = by_ns.get((ns, "ClusterServiceVersion"), [])
-            if ns not in replaces_by_ns:
-                replaces_by_ns[ns] = _replaces_map(csvs_here, plans_here)
-            names = _olm.package_csv_names(_olm.subscription_csv_names(sub), replaces_by_ns[ns])
+        plans_here, csvs_here = lists["InstallPlan"], lists[_olm.CSV_KIND]
+        # CSV -> the CSV it replaces: from CSV objects, and from CSV step manifests for CSVs gone since.
+        replaces = _replaces_map(csvs_here, plans_here)
+        csvs_by_name = {_olm.name(c): c for c in csvs_here}
+        selected: dict[str, Obj] = {}
+        followed: set[tuple[str, ...]] = set()  # one plan serves several Subscriptions: follow each step once
+        for sub in (s for s in self.subscriptions if _olm.namespace(s) == ns):
+            sub_name = _olm.name(sub)
+            names = _olm.package_csv_names(_olm.subscription_csv_names(sub), replaces)
             ref_name = _olm.installplan_ref_name(sub)
             plans = [
                 p
@@ -201,6 +289,7 @@ class Traversal:
                 if (_olm.uid(sub) in _olm.owner_uids(p) or _olm.name(p) == ref_name)
                 and (not self._options.package or names & _olm.plan_csv_names(p))
             ]
+            steps: list[tuple[Obj, Obj]] = []
             for plan in plans:
                 yield from self._accept(install_plan, plan, f"InstallPlan of Subscription {ns}/{sub_name}")
                 for step in _olm.steps(plan):
@@ -208,387 +297,306 @@ class Traversal:
                         continue
                     r = step.get("resource") or {}
                     target = (_olm.uid(plan), str(r.get("group")), str(r.get("kind")), str(r.get("name")))
-                    if target not in requested:
-                        requested.add(target)
-                        fetches.append(self._step_fetch(plan, step))
-            for csv in csvs_here:
-                if _olm.name(csv) in names:
-                    key = self._key(csv_res, csv)
-                    csvs[key] = csv
-                    yield from self._accept(csv_res, csv, f"CSV of Subscription {ns}/{sub_name}")
-            cat_ns, cat_name = _olm.catalog_source_ref(sub)
-            if cat_name and ("CatalogSource", cat_ns, cat_name) not in requested:
-                requested.add(("CatalogSource", cat_ns, cat_name))
-                fetches.append(
-                    self._get_fetch(
-                        _olm.GROUP, "CatalogSource", cat_ns, cat_name, f"CatalogSource of Subscription {ns}/{sub_name}"
-                    )
-                )
-                fetches.append(
-                    self._list_fetch(
-                        ("", "Pod"),
-                        cat_ns,
-                        f"{_olm.CATALOG_SOURCE_LABEL}={cat_name}",
-                        f"catalog pod of CatalogSource {cat_ns}/{cat_name}",
-                    )
-                )
-        yield from self._run_fetches(fetches)
-        yield from self._copied_csv_counts(csvs.values())
-        return csvs
+                    if target not in followed:
+                        followed.add(target)
+                        steps.append((plan, step))
+            for name in sorted(names & csvs_by_name.keys()):
+                selected[name] = csvs_by_name[name]
+                yield from self._accept(csv_res, csvs_by_name[name], f"CSV of Subscription {ns}/{sub_name}")
+            for plan, step in steps:
+                yield from self._step(plan, step, csvs_by_name)
+            yield from self._catalog_source(sub)
+        if selected:
+            yield from self._copied_csv_count(ns, set(selected))
+            yield from self._created_by_csvs(ns, list(selected.values()), lists["OperatorGroup"])
+        yield from self._operator_group_objects(ns, lists["OperatorGroup"])
 
-    def _step_fetch(self, plan: Obj, step: Obj) -> _Fetch:
+    def _step(self, plan: Obj, step: Obj, csvs_by_name: dict[str, Obj]) -> Out:
+        """The object a step names. CSVs and Subscriptions are already in hand from the lists: no request."""
         resource = step.get("resource") or {}
         kind = _olm.STEP_KIND_ALIASES.get(str(resource.get("kind", "")), str(resource.get("kind", "")))
         group, version, name = str(resource.get("group", "")), str(resource.get("version", "")), resource.get("name")
-        reason = f"step of InstallPlan {_olm.namespace(plan)}/{_olm.name(plan)}"
+        ns = _olm.namespace(plan)
+        reason = f"{_STEP} {ns}/{_olm.name(plan)}"
+        found = self._discovery.find(group=group, kind=kind, version=version)
+        if found is None:
+            message = f"the server does not serve {kind} ({group or 'core'}/{version})"
+            yield Problem(kind="missing", target=f"{kind} {name}", message=message)
+            return
+        name = str(name)
+        in_hand = None
+        if found.group == _olm.GROUP and found.kind == _olm.CSV_KIND:
+            in_hand = csvs_by_name.get(name)
+        elif found.group == _olm.GROUP and found.kind == "Subscription":
+            in_hand = self._all_subscriptions.get((ns, name))
+        if in_hand is not None:
+            yield from self._accept(found, in_hand, reason)
+            return
+        where = f"{ns}/" if found.namespaced else ""
+        yield from self._get(found, ns, name, reason, missing=f"{kind} {where}{name}")
 
-        def fetch() -> list[tuple[Resource, Obj]]:
-            found = self._discovery.find(group=group, kind=kind, version=version)
-            if found is None:
-                raise _MissingError(f"{kind} {name}", f"the server does not serve {kind} ({group or 'core'}/{version})")
-            ns = _olm.namespace(plan) if found.namespaced else ""
-            try:
-                return [(found, self._kube.get(found.path(namespace=ns, name=str(name))))]
-            except _errors.NotFoundError as e:
-                raise _MissingError(f"{kind} {ns + '/' if ns else ''}{name}", f"{reason}: {e.message}") from None
+    def _catalog_source(self, sub: Obj) -> Out:
+        cat_ns, cat_name = _olm.catalog_source_ref(sub)
+        if not cat_name or not self._once("CatalogSource", cat_ns, cat_name):
+            return
+        reason = f"CatalogSource of Subscription {_olm.namespace(sub)}/{_olm.name(sub)}"
+        where = f"CatalogSource {cat_ns}/{cat_name}"
+        yield from self._get(self._res(_olm.GROUP, "CatalogSource"), cat_ns, cat_name, reason, missing=where)
+        selector = f"{_olm.CATALOG_SOURCE_LABEL}={cat_name}"
+        yield from self._list(("", "Pod"), cat_ns, selector, f"catalog pod of CatalogSource {cat_ns}/{cat_name}")
 
-        return fetch, reason
-
-    def _get_fetch(self, group: str, kind: str, ns: str, name: str, reason: str) -> _Fetch:
-        def fetch() -> list[tuple[Resource, Obj]]:
-            resource = self._res(group, kind)
-            path = resource.path(namespace=ns if resource.namespaced else "", name=name)
-            try:
-                return [(resource, self._kube.get(path))]
-            except _errors.NotFoundError as e:
-                raise _MissingError(f"{kind} {ns + '/' if ns else ''}{name}", f"{reason}: {e.message}") from None
-
-        return fetch, reason
-
-    def _named_fetch(
-        self, kind: tuple[str, str], ns: str, name: str, reason: str, keep: Callable[[Obj], bool] = lambda _: True
-    ) -> _Fetch:
-        """GET one object OLM names by convention; absent or not matching `keep`, it is not there to gather."""
-
-        def fetch() -> list[tuple[Resource, Obj]]:
-            resource = self._maybe_res(*kind)
-            if resource is None:
-                return []
-            try:
-                obj = self._kube.get(resource.path(namespace=ns if resource.namespaced else "", name=name))
-            except _errors.NotFoundError:
-                return []
-            return [(resource, obj)] if keep(obj) else []
-
-        return fetch, reason
-
-    def _list_fetch(
-        self,
-        kind: tuple[str, str],
-        ns: str,
-        selector: str,
-        reason: str,
-        keep: Callable[[Obj], bool] = lambda _: True,
-    ) -> _Fetch:
-        def fetch() -> list[tuple[Resource, Obj]]:
-            resource = self._maybe_res(*kind)
-            if resource is None:
-                return []
-            items = self._kube.list(resource.path(namespace=ns), label_selector=selector)
-            return [(resource, o) for o in items if keep(o)]
-
-        return fetch, reason
-
-    def _run_fetches(self, fetches: Iterable[_Fetch]) -> Iterator[Item]:
-        for (_fn, reason), result in self._kube.map_unordered(lambda f: f[0](), fetches):
-            if isinstance(result, BaseException):
-                yield self._problem(result, reason)
-                continue
-            for resource, obj in result:
-                yield from self._accept(resource, obj, reason)
-
-    def _copied_csv_counts(self, csvs: Iterable[Obj]) -> Iterator[Item]:
+    def _copied_csv_count(self, ns: str, names: set[str]) -> Out:
         """AllNamespaces operators have a copy of their CSV in every namespace: count them, never gather them."""
         csv_res = self._res(_olm.GROUP, _olm.CSV_KIND)
-        by_ns: dict[str, set[str]] = defaultdict(set)
-        for csv in csvs:
-            by_ns[_olm.namespace(csv)].add(_olm.name(csv))
+        selector = f"{_olm.COPIED_FROM}={ns}"
 
-        def count(ns: str) -> dict[str, int]:
-            counts: dict[str, int] = defaultdict(int)
-            for copy in self._kube.list(csv_res.path(), label_selector=f"{_olm.COPIED_FROM}={ns}", metadata_only=True):
-                if _olm.name(copy) in by_ns[ns]:
-                    counts[f"{ns}/{_olm.name(copy)}"] += 1
-            return counts
-
-        for ns, result in self._kube.map_unordered(count, sorted(by_ns)):
+        def then(result: list[Obj] | BaseException) -> Out:
             if isinstance(result, BaseException):
                 yield self._problem(result, f"copied CSVs of namespace {ns}")
-            else:
-                for csv_name, n in sorted(result.items()):
-                    yield Note(key=f"copiedCSVs/{csv_name}", value=n)
+                return
+            counts: dict[str, int] = defaultdict(int)
+            for copy in result:
+                if _olm.name(copy) in names:
+                    counts[f"{ns}/{_olm.name(copy)}"] += 1
+            for csv_name, n in sorted(counts.items()):
+                yield Note(key=f"copiedCSVs/{csv_name}", value=n)
 
-    # --- phase 3: what the olm-operator created from each CSV ------------------------------------------------------
+        yield Fetch(lambda: list(self._kube.list(csv_res.path(), label_selector=selector, metadata_only=True)), then)
 
-    def _created_by_csvs(self, csvs: dict[Key, Obj]) -> Iterator[Item]:
-        fetches: list[_Fetch] = []
-        by_ns: dict[str, list[Obj]] = defaultdict(list)
-        for csv in csvs.values():
-            ns, name = _olm.namespace(csv), _olm.name(csv)
-            by_ns[ns].append(csv)
+    # --- what the olm-operator created from each CSV -------------------------------------------------------------
+
+    def _created_by_csvs(self, ns: str, csvs: list[Obj], operator_groups: list[Obj]) -> Out:
+        for csv in csvs:
             for deployment in _olm.deployment_names(csv):
-                fetches.append(self._get_fetch("apps", "Deployment", ns, deployment, f"Deployment of CSV {ns}/{name}"))
-        for ns, group in sorted(by_ns.items()):
-            names = ",".join(sorted(_olm.name(c) for c in group))
-            selector = f"{_olm.OWNER_KIND}={_olm.CSV_KIND},{_olm.OWNER_NAMESPACE}={ns},{_olm.OWNER} in ({names})"
-            for kind in _LABELLED_BY_CSV:
-                fetches.append(self._list_fetch(kind, "", selector, f"labelled olm.owner by a CSV in {ns}"))
-            uids = {_olm.uid(c): _olm.name(c) for c in group}
-            for kind in _OWNED_BY_CSV:
-                fetches.append(self._owned_fetch(kind, ns, uids))
-            fetches += self._tenant_rbac_fetches(ns, {_olm.name(c) for c in group})
-        for csv in csvs.values():
-            fetches += self._auth_reader_fetches(csv)
-        fetches += self._provided_api_fetches(csvs.values())
-        yield from self._run_fetches(fetches)
+                reason = f"Deployment of CSV {ns}/{_olm.name(csv)}"
+                missing = f"Deployment {ns}/{deployment}"
+                yield from self._get(self._res("apps", "Deployment"), ns, deployment, reason, missing=missing)
+        names = {_olm.name(c) for c in csvs}
+        selector = (
+            f"{_olm.OWNER_KIND}={_olm.CSV_KIND},{_olm.OWNER_NAMESPACE}={ns},{_olm.OWNER} in ({','.join(sorted(names))})"
+        )
+        for kind in _LABELLED_BY_CSV:
+            yield from self._list(kind, "", selector, f"labelled olm.owner by a CSV in {ns}")
+        uids = {_olm.uid(c) for c in csvs}
+        for kind in _OWNED_BY_CSV:
+            yield from self._owned(kind, ns, uids)
+        yield from self._tenant_rbac(ns, names, operator_groups)
+        for csv in csvs:
+            reason = f"auth reader RoleBinding of CSV {ns}/{_olm.name(csv)}"
+            for binding, account in _olm.auth_reader_role_bindings(csv):
+                yield from self._named(_ROLE_BINDING, _olm.KUBE_SYSTEM, binding, reason, _binds(account, ns))
+            for role, api_kind, owner in _olm.provided_api_cluster_roles(csv):
+                yield from self._provided_api_role(role, api_kind, owner)
 
-    def _provided_api_fetches(self, csvs: Iterable[Obj]) -> list[_Fetch]:
-        """The ClusterRoles of each API the CSVs provide and of each gathered CRD, each name fetched once."""
-        roles = {role: (kind, owner) for csv in csvs for role, kind, owner in _olm.provided_api_cluster_roles(csv)}
-        for crd in self._gathered("apiextensions.k8s.io", "customresourcedefinitions"):
-            roles.update({role: (kind, owner) for role, kind, owner in _olm.crd_cluster_roles(crd)})
-        return [
-            self._named_fetch(
-                _CLUSTER_ROLE, "", role, f"ClusterRole of the API of {kind} {owner}", _owned_by_kind(kind, owner)
-            )
-            for role, (kind, owner) in sorted(roles.items())
-        ]
+    def _owned(self, kind: tuple[str, str], ns: str, csv_uids: set[str]) -> Out:
+        """Objects with an ownerReference to one of the CSVs: listed metadata-only, then each match fetched whole
+        (unless something else already fetches it)."""
+        resource = self._maybe_res(*kind)
+        if resource is None:
+            return
+        reason = f"owned by a CSV in {ns}"
 
-    def _auth_reader_fetches(self, csv: Obj) -> list[_Fetch]:
-        ns = _olm.namespace(csv)
-        reason = f"auth reader RoleBinding of CSV {ns}/{_olm.name(csv)}"
-        return [
-            self._named_fetch(_ROLE_BINDING, _olm.KUBE_SYSTEM, binding, reason, _binds(account, ns))
-            for binding, account in _olm.auth_reader_role_bindings(csv)
-        ]
+        def then(result: list[Obj] | BaseException) -> Out:
+            if isinstance(result, BaseException):
+                yield self._problem(result, reason)
+                return
+            for item in result:
+                if _olm.owner_uids(item) & csv_uids:
+                    yield from self._get(resource, ns, _olm.name(item), reason)
 
-    def _tenant_rbac_fetches(self, ns: str, csv_names: set[str]) -> list[_Fetch]:
+        yield Fetch(lambda: list(self._kube.list(resource.path(namespace=ns), metadata_only=True)), then)
+
+    def _provided_api_role(self, role: str, kind: str, owner: str) -> Out:
+        """A ClusterRole of an API a CSV provides or a gathered CRD defines (each name once)."""
+        if self._once("ClusterRole of API", role):
+            reason = f"ClusterRole of the API of {kind} {owner}"
+            yield from self._named(_CLUSTER_ROLE, "", role, reason, _owned_by_kind(kind, owner))
+
+    def _tenant_rbac(self, ns: str, csv_names: set[str], operator_groups: list[Obj]) -> Out:
         """Roles and RoleBindings OLM copied into the target namespaces of the namespace's OperatorGroups."""
-        fetches: list[_Fetch] = []
-        for group in self._gathered(_olm.GROUP, "operatorgroups", namespace=ns):
+        for group in operator_groups:
             for target in _olm.target_namespaces(group):
                 if target == ns:
                     continue  # OLM copies nothing into the operator's own namespace
                 selector = _olm.tenant_rbac_selector(csv_names, ns, target)
                 reason = f"tenant RBAC of the CSVs of {ns} in target namespace {target}"
-                fetches += [self._list_fetch(kind, target, selector, reason) for kind in (_ROLE, _ROLE_BINDING)]
-        return fetches
+                for kind in (_ROLE, _ROLE_BINDING):
+                    yield from self._list(kind, target, selector, reason)
 
-    def _operator_condition_rbac(self) -> Iterator[Item]:
-        """The Role and RoleBinding `<csv>` OLM makes for each OperatorCondition, owned by it
-        (operators/operatorcondition_controller.go)."""
-        fetches: list[_Fetch] = []
-        for condition in self._gathered(_olm.GROUP, "operatorconditions"):
-            ns, name, uid = _olm.namespace(condition), _olm.name(condition), _olm.uid(condition)
-            reason = f"RBAC of OperatorCondition {ns}/{name}"
-            for kind in (_ROLE, _ROLE_BINDING):
-                fetches.append(self._named_fetch(kind, ns, name, reason, _owned_by(uid)))
-        yield from self._run_fetches(fetches)
-
-    def _operator_group_objects(self) -> Iterator[Item]:
-        """Per gathered OperatorGroup: the ClusterRoles OLM made for it and the target Namespaces it labelled."""
-        fetches: list[_Fetch] = []
-        by_ns: dict[str, list[str]] = defaultdict(list)
-        for group in self._gathered(_olm.GROUP, "operatorgroups"):
-            by_ns[_olm.namespace(group)].append(_olm.name(group))
+    def _operator_group_objects(self, ns: str, operator_groups: list[Obj]) -> Out:
+        """The ClusterRoles OLM made for the OperatorGroups and the target Namespaces it labelled."""
+        for group in operator_groups:
             label = _olm.OPERATOR_GROUP_LABEL_PREFIX + _olm.uid(group)
-            reason = f"target namespace of OperatorGroup {_olm.namespace(group)}/{_olm.name(group)}"
-            fetches.append(self._list_fetch(("", "Namespace"), "", label, reason))
-        for ns, names in sorted(by_ns.items()):
-            selector = _olm.operator_group_owner_selector(names, ns)
-            fetches.append(self._list_fetch(_CLUSTER_ROLE, "", selector, f"ClusterRole of an OperatorGroup in {ns}"))
-        yield from self._run_fetches(fetches)
+            reason = f"target namespace of OperatorGroup {ns}/{_olm.name(group)}"
+            yield from self._list(("", "Namespace"), "", label, reason)
+        if operator_groups:
+            selector = _olm.operator_group_owner_selector([_olm.name(g) for g in operator_groups], ns)
+            yield from self._list(_CLUSTER_ROLE, "", selector, f"ClusterRole of an OperatorGroup in {ns}")
 
-    def _catalog_objects(self) -> Iterator[Item]:
-        """What OLM made to serve a CatalogSource from an image: its registry Service, ServiceAccount `<name>` and
-        NetworkPolicies (registry/reconciler/grpc.go, helpers.go)."""
-        fetches: list[_Fetch] = []
-        for source in self._gathered(_olm.GROUP, "catalogsources"):
-            ns, name, uid = _olm.namespace(source), _olm.name(source), _olm.uid(source)
-            reason = f"registry object of CatalogSource {ns}/{name}"
-            service = _olm.registry_service(source)
-            if service:
-                fetches.append(self._named_fetch(("", "Service"), service[0], service[1], reason))
-            owned = _owned_by(uid)  # the catalog's namespace may hold an unrelated ServiceAccount of that name
-            fetches.append(self._named_fetch(("", "ServiceAccount"), ns, name, reason, owned))
-            selector = f"{_olm.CATALOG_SOURCE_LABEL}={name}"
-            fetches.append(self._list_fetch(("networking.k8s.io", "NetworkPolicy"), ns, selector, reason, owned))
-        yield from self._run_fetches(fetches)
+    # --- Operator objects -------------------------------------------------------------------------------------------
 
-    def _gathered(self, group: str, plural: str, *, namespace: str | None = None) -> list[Obj]:
-        return [
-            o
-            for k, o in list(self._seen.items())
-            if k.group == group and k.plural == plural and (namespace is None or k.namespace == namespace)
-        ]
-
-    def _owned_fetch(self, kind: tuple[str, str], ns: str, csv_uids: dict[str, str]) -> _Fetch:
-        reason = f"owned by a CSV in {ns}"
-
-        def fetch() -> list[tuple[Resource, Obj]]:
-            resource = self._maybe_res(*kind)
-            if resource is None:
-                return []
-            out = []
-            for item in self._kube.list(resource.path(namespace=ns), metadata_only=True):
-                if _olm.owner_uids(item) & csv_uids.keys() and self._key(resource, item) not in self._seen:
-                    out.append((resource, self._kube.get(resource.path(namespace=ns, name=_olm.name(item)))))
-            return out
-
-        return fetch, reason
-
-    def _service_endpoints(self) -> Iterator[Item]:
-        """Endpoints and EndpointSlices of the gathered Services: whether a webhook or metrics Service has a ready
-        backend. Kubernetes makes them from the Service, copying its labels."""
-        services: dict[str, list[str]] = defaultdict(list)
-        for key in list(self._seen):
-            if key.group == "" and key.plural == "services":
-                services[key.namespace].append(key.name)
-        fetches: list[_Fetch] = []
-        for ns, names in sorted(services.items()):
-            wanted = set(names)
-            fetches.append(
-                self._list_fetch(("", "Endpoints"), ns, "", f"Endpoints of Services in {ns}", _named(wanted))
-            )
-            selector = f"kubernetes.io/service-name in ({','.join(sorted(names))})"
-            fetches.append(
-                self._list_fetch(
-                    ("discovery.k8s.io", "EndpointSlice"), ns, selector, f"EndpointSlices of Services in {ns}"
-                )
-            )
-        yield from self._run_fetches(fetches)
-
-    def _operator_components(self, subscriptions: list[Obj]) -> Iterator[Item]:
-        """The Operator object `<package>.<namespace>` and every component it lists (OLM's own label index)."""
+    def _operators(self, subscriptions: list[Obj]) -> Out:
+        """The Operator object `<package>.<namespace>`; the components it lists are followed once nothing else
+        is running, so that none is fetched twice."""
         operator = self._maybe_res(_olm.GROUP, "Operator")
         if operator is None:
             return
         install_ns: dict[str, set[str]] = defaultdict(set)  # one cut name may serve several namespaces
         for sub in subscriptions:
             install_ns[_olm.operator_name(_olm.package_of(sub), _olm.namespace(sub))].add(_olm.namespace(sub))
-        names = sorted(install_ns)
+        for name in sorted(install_ns):
 
-        def get(name: str) -> Obj:
-            return self._kube.get(operator.path(name=name))
+            def then(result: Obj | BaseException, name: str = name) -> Out:
+                if isinstance(result, _errors.NotFoundError):
+                    return  # OLM makes Operator objects only when its operator controller runs; absence is normal
+                if isinstance(result, BaseException):
+                    yield self._problem(result, f"Operator {name}")
+                    return
+                yield from self._accept(operator, result, f"Operator of Subscription {name}")
+                for ref in ((result.get("status") or {}).get("components") or {}).get("refs") or []:
+                    if _olm.component_ref_in_namespaces(ref, install_ns[name]):
+                        self._components.append((name, ref, install_ns[name]))
 
-        refs: list[tuple[str, Obj]] = []
-        for name, result in self._kube.map_unordered(get, names):
-            if isinstance(result, _errors.NotFoundError):
-                continue  # OLM makes Operator objects only when its operator controller runs; absence is normal
-            if isinstance(result, BaseException):
-                yield self._problem(result, f"Operator {name}")
-                continue
-            yield from self._accept(operator, result, f"Operator of Subscription {name}")
-            for ref in ((result.get("status") or {}).get("components") or {}).get("refs") or []:
-                if _olm.component_ref_in_namespaces(ref, install_ns[name]):
-                    refs.append((name, ref))
-        components = (self._component_fetch(name, ref, install_ns[name]) for name, ref in refs)
-        yield from self._run_fetches(f for f in components if f is not None)
+            yield Fetch(lambda name=name: self._kube.get(operator.path(name=name)), then)  # type: ignore[misc]
 
-    def _component_fetch(self, operator: str, ref: Obj, install_namespaces: set[str]) -> _Fetch | None:
+    def _component(self, operator: str, ref: Obj, install_namespaces: set[str]) -> Out:
         api_version = str(ref.get("apiVersion", ""))
         group, _, version = api_version.rpartition("/")
         kind, name, ns = str(ref.get("kind", "")), str(ref.get("name", "")), str(ref.get("namespace", ""))
         resource = self._maybe_res(group, kind, version)
         if resource is None or not name:
-            return None
-        if Key(resource.group, resource.plural, ns if resource.namespaced else "", name) in self._seen:
-            return None
-        reason = f"component of Operator {operator}"
+            return
+        key = Key(resource.group, resource.plural, ns if resource.namespaced else "", name)
+        if key in self._seen or key in self._asked:
+            return
 
-        def fetch() -> list[tuple[Resource, Obj]]:
-            try:
-                obj = self._kube.get(resource.path(namespace=ns, name=name))
-            except _errors.NotFoundError:
-                return []  # the Operator's status lags deletions
+        def keep(obj: Obj) -> bool:
             if kind == _olm.CSV_KIND and _olm.is_copied_csv(obj):
-                return []
+                return False
             # a cut Operator name also lists cluster objects made for another namespace's install
-            return [(resource, obj)] if _olm.owner_namespace_in(obj, install_namespaces) else []
+            return _olm.owner_namespace_in(obj, install_namespaces)
 
-        return fetch, reason
+        # a 404 is no problem: the Operator's status lags deletions
+        yield from self._get(resource, ns, name, f"component of Operator {operator}", keep=keep)
 
-    def _unpack_jobs(self) -> Iterator[Item]:
-        """The bundle unpack Jobs of the gathered InstallPlans and their Pods (whose logs say why an unpack failed).
+    # --- follow-ups of one gathered object ------------------------------------------------------------------------
+
+    def _follow(self, resource: Resource, obj: Obj, key: Key, reason: str) -> Out:
+        """What a gathered object leads to, whatever led to it."""
+        if key.namespace:
+            yield from self._namespace_seen(key.namespace)
+        group, kind = resource.group, resource.kind
+        if group not in _olm.BUILTIN_GROUPS and self._once("CRD", resource.plural, group):
+            # omg and omc learn OLM's kinds from the CRDs of the gathered kinds
+            crd = self._res("apiextensions.k8s.io", "CustomResourceDefinition")
+            yield from self._get(crd, "", f"{resource.plural}.{group}", "CRD of a gathered kind")
+        if group == "apiextensions.k8s.io" and kind == "CustomResourceDefinition" and reason.startswith(_STEP):
+            # the ClusterRoles OLM makes for each API of a CRD an InstallPlan created
+            for role, role_kind, owner in _olm.crd_cluster_roles(obj):
+                yield from self._provided_api_role(role, role_kind, owner)
+        elif group == _olm.GROUP and kind == "InstallPlan":
+            yield from self._unpack_jobs(obj)
+        elif group == _olm.GROUP and kind == "CatalogSource":
+            yield from self._catalog_objects(obj)
+        elif group == _olm.GROUP and kind == "OperatorCondition":
+            why = f"RBAC of OperatorCondition {key.namespace}/{key.name}"
+            for rbac in (_ROLE, _ROLE_BINDING):
+                yield from self._named(rbac, key.namespace, key.name, why, _owned_by(_olm.uid(obj)))
+        elif group == "apps" and kind == "Deployment":
+            yield from self._workload(obj)
+        elif group == "" and kind == "Pod" and self._options.logs:
+            yield from self._pod_logs(obj)
+        elif group == "" and kind == "Service":
+            self._services[key.namespace].add(key.name)
+
+    def _namespace_seen(self, ns: str) -> Out:
+        """A namespace holding gathered objects: its Namespace object and its Events (filtered at the end)."""
+        if self._once("Namespace", ns):
+            reason = "namespace of gathered objects"
+            yield from self._get(self._res("", "Namespace"), "", ns, reason, missing=f"Namespace {ns}")
+        yield from self._namespace_events(ns, whole=True)
+
+    def _catalog_objects(self, source: Obj) -> Out:
+        """What OLM made to serve a CatalogSource from an image: its registry Service, ServiceAccount `<name>` and
+        NetworkPolicies (registry/reconciler/grpc.go, helpers.go)."""
+        ns, name, uid = _olm.namespace(source), _olm.name(source), _olm.uid(source)
+        reason = f"registry object of CatalogSource {ns}/{name}"
+        service = _olm.registry_service(source)
+        if service:
+            yield from self._named(("", "Service"), service[0], service[1], reason)
+        owned = _owned_by(uid)  # the catalog's namespace may hold an unrelated ServiceAccount of that name
+        yield from self._named(("", "ServiceAccount"), ns, name, reason, owned)
+        selector = f"{_olm.CATALOG_SOURCE_LABEL}={name}"
+        yield from self._list(("networking.k8s.io", "NetworkPolicy"), ns, selector, reason, owned)
+
+    def _unpack_jobs(self, plan: Obj) -> Out:
+        """The bundle unpack Jobs of an InstallPlan and their Pods (whose logs say why an unpack failed).
         Never the unpacked ConfigMap: its data is the bundle's manifests, Secrets included."""
-        refs: set[tuple[str, str]] = set()
-        for key, obj in list(self._seen.items()):
-            if key.group == _olm.GROUP and key.plural == "installplans":
-                refs |= _olm.bundle_unpack_refs(obj)
-        fetches: list[_Fetch] = []
-        for ns, name in sorted(refs):
+        for ns, name in sorted(_olm.bundle_unpack_refs(plan)):
+            if not self._once("unpack", ns, name):
+                continue
             selector = f"{_olm.BUNDLE_UNPACK_REF}={name}"
             reason = f"bundle unpack of an InstallPlan ({ns}/{name})"
-            fetches.append(self._list_fetch(("batch", "Job"), ns, selector, reason))
-            fetches.append(self._list_fetch(("", "Pod"), ns, selector, reason))
+            yield from self._list(("batch", "Job"), ns, selector, reason)
+            yield from self._list(("", "Pod"), ns, selector, reason)
             # the Role and RoleBinding letting the unpack Job write its ConfigMap, named after it
             # (controller/bundle/bundle_unpacker.go ensureRole, ensureRoleBinding)
-            fetches += [self._named_fetch(kind, ns, name, reason) for kind in (_ROLE, _ROLE_BINDING)]
-        yield from self._run_fetches(fetches)
+            for kind in (_ROLE, _ROLE_BINDING):
+                yield from self._named(kind, ns, name, reason)
 
-    # --- phase 4: pods ----------------------------------------------------------------------------------------------
+    def _workload(self, deployment: Obj) -> Out:
+        """ReplicaSets of a gathered Deployment, and the Pods those own (two lists at once)."""
+        ns, name, uid = _olm.namespace(deployment), _olm.name(deployment), _olm.uid(deployment)
+        selector = _olm.selector_string((deployment.get("spec") or {}).get("selector"))
+        reason = f"ReplicaSets and Pods of Deployment {ns}/{name}"
+        results: dict[str, list[Obj]] = {}
 
-    def _workload_pods(self) -> Generator[Item, None, list[Obj]]:
-        """ReplicaSets and Pods of every gathered Deployment, and OLM's own operator pods."""
-        deployments = [o for k, o in list(self._seen.items()) if k.group == "apps" and k.plural == "deployments"]
-        rs_res, pod_res = self._res("apps", "ReplicaSet"), self._res("", "Pod")
-        fetches = []
-        for deployment in deployments:
-            ns, name = _olm.namespace(deployment), _olm.name(deployment)
-            selector = _olm.selector_string((deployment.get("spec") or {}).get("selector"))
-            fetches.append((deployment, ns, name, selector))
+        def joined(kind: str) -> Callable[[list[Obj] | BaseException], Out]:
+            def then(result: list[Obj] | BaseException) -> Out:
+                if isinstance(result, BaseException):
+                    yield self._problem(result, reason)
+                    result = []
+                results[kind] = result
+                if len(results) < 2:
+                    return
+                sets = [rs for rs in results["ReplicaSet"] if uid in _olm.owner_uids(rs)]
+                set_uids = {_olm.uid(rs) for rs in sets}
+                rs_res, pod_res = self._res("apps", "ReplicaSet"), self._res("", "Pod")
+                for rs in sets:
+                    yield from self._accept(rs_res, rs, f"ReplicaSet of Deployment {ns}/{name}")
+                for pod in results["Pod"]:
+                    if _olm.owner_uids(pod) & set_uids:
+                        yield from self._accept(pod_res, pod, f"Pod of Deployment {ns}/{name}")
 
-        def workload(job: tuple[Obj, str, str, str]) -> tuple[list[Obj], list[Obj]]:
-            deployment, ns, _name, selector = job
-            sets = [
-                rs
-                for rs in self._kube.list(rs_res.path(namespace=ns), label_selector=selector)
-                if _olm.uid(deployment) in _olm.owner_uids(rs)
-            ]
-            set_uids = {_olm.uid(rs) for rs in sets}
-            pods = [
-                p
-                for p in self._kube.list(pod_res.path(namespace=ns), label_selector=selector)
-                if _olm.owner_uids(p) & set_uids
-            ]
-            return sets, pods
+            return then
 
-        for (_d, ns, name, _s), result in self._kube.map_unordered(workload, fetches):
-            if isinstance(result, BaseException):
-                yield self._problem(result, f"ReplicaSets and Pods of Deployment {ns}/{name}")
-                continue
-            sets, pods = result
-            yield from self._accept_all(rs_res, sets, f"ReplicaSet of Deployment {ns}/{name}")
-            yield from self._accept_all(pod_res, pods, f"Pod of Deployment {ns}/{name}")
-        selector = f"app in ({','.join(OLM_OPERATOR_APPS)})"
-        yield from self._run_fetches([self._list_fetch(("", "Pod"), "", selector, "OLM operator pod")])
-        return [o for k, o in list(self._seen.items()) if k.group == "" and k.plural == "pods"]
+        for kind, resource in (("ReplicaSet", self._res("apps", "ReplicaSet")), ("Pod", self._res("", "Pod"))):
+            path = resource.path(namespace=ns)
+            yield Fetch(lambda path=path: list(self._kube.list(path, label_selector=selector)), joined(kind))  # type: ignore[misc]
 
-    # --- phase 5: logs ----------------------------------------------------------------------------------------------
+    def _endpoints(self, ns: str, names: set[str]) -> Out:
+        """Endpoints and EndpointSlices of the gathered Services: whether a webhook or metrics Service has a ready
+        backend. Kubernetes makes them from the Service, copying its labels."""
+        yield from self._list(("", "Endpoints"), ns, "", f"Endpoints of Services in {ns}", _named(names))
+        selector = f"kubernetes.io/service-name in ({','.join(sorted(names))})"
+        yield from self._list(
+            ("discovery.k8s.io", "EndpointSlice"), ns, selector, f"EndpointSlices of Services in {ns}"
+        )
 
-    def _logs(self, pods: list[Obj]) -> Iterator[Item]:
-        jobs = []
-        for pod in pods:
-            for container, restarts in _olm.container_names(pod):
-                jobs.append((_olm.namespace(pod), _olm.name(pod), container, False))
-                if restarts > 0:
-                    jobs.append((_olm.namespace(pod), _olm.name(pod), container, True))
-        for (ns, pod_name, container, previous), result in self._kube.map_unordered(self._log, jobs):
-            if isinstance(result, BaseException):
+    # --- logs -------------------------------------------------------------------------------------------------------
+
+    def _pod_logs(self, pod: Obj) -> Out:
+        ns, name = _olm.namespace(pod), _olm.name(pod)
+        for container, restarts in _olm.container_names(pod):
+            for previous in (False, True) if restarts > 0 else (False,):
                 which = "previous" if previous else "current"
-                yield self._problem(result, f"{which} log of {ns}/{pod_name} container {container}", log=True)
-            else:
-                yield result
+                target = f"{which} log of {ns}/{name} container {container}"
+
+                def then(result: Log | BaseException, target: str = target) -> Out:
+                    yield self._problem(result, target, log=True) if isinstance(result, BaseException) else result
+
+                job = (ns, name, container, previous)
+                yield Fetch(lambda job=job: self._log(job), then)  # type: ignore[misc]
 
     def _log(self, job: tuple[str, str, str, bool]) -> Log:
         ns, pod, container, previous = job
@@ -615,68 +623,60 @@ class Traversal:
             transferred=tail.transferred,
         )
 
-    # --- phase 6: context -------------------------------------------------------------------------------------------
+    # --- events ----------------------------------------------------------------------------------------------------
 
-    def _events(self) -> Iterator[Item]:
-        """Events about gathered objects in their namespaces, and the Events OLM records on the Namespace objects
-        (ResolutionFailed): those live in `default`, where client-go puts events of cluster-scoped objects."""
+    def _namespace_events(self, ns: str, *, whole: bool) -> Out:
+        """Events of a namespace, listed as soon as the namespace is known. `whole=False` (for `default`, where
+        client-go records the Events of cluster-scoped objects) asks only those about Namespace objects."""
+        asked = self._events_asked.get(ns)
+        if asked is not None and (asked or not whole):
+            return
+        self._events_asked[ns] = whole
         event_res = self._res("", "Event")
-        namespaces = sorted({k.namespace for k in self._seen if k.namespace})
-        uids = set(self._uids)
+        selector = "" if whole else "involvedObject.kind=Namespace"
+
+        def then(result: list[Obj] | BaseException) -> Out:
+            if isinstance(result, BaseException):
+                yield self._problem(result, f"Events in namespace {ns}")
+                return
+            if whole or not self._events_asked.get(ns):  # a whole list asked later replaces this one
+                self._events[ns] = result
+
+        yield Fetch(lambda: list(self._kube.list(event_res.path(namespace=ns), field_selector=selector)), then)
+
+    def _relevant_events(self) -> Iterator[Item]:
+        """The Events about gathered objects, and those OLM records on the involved Namespace objects
+        (ResolutionFailed)."""
+        involved_namespaces = {k.namespace for k in self._seen if k.namespace}
         names = {(k.namespace, k.name) for k in self._seen}
-        involved_namespaces = set(namespaces)
 
         def relevant(event: Obj) -> bool:
             involved = event.get("involvedObject") or {}
             if involved.get("kind") == "Namespace":
                 return involved.get("name") in involved_namespaces
-            if involved.get("uid") in uids:
+            if involved.get("uid") in self._uids:
                 return True
             return (str(involved.get("namespace", "")), str(involved.get("name", ""))) in names
 
-        def fetch(ns: str) -> list[Obj]:
-            selector = "" if ns in involved_namespaces else "involvedObject.kind=Namespace"
-            return [e for e in self._kube.list(event_res.path(namespace=ns), field_selector=selector) if relevant(e)]
-
-        jobs = sorted(involved_namespaces | {"default"})
-        for ns, result in self._kube.map_unordered(fetch, jobs):
-            if isinstance(result, BaseException):
-                yield self._problem(result, f"Events in namespace {ns}")
-            elif result:
+        for ns, events in sorted(self._events.items()):
+            kept = [e for e in events if relevant(e)]
+            if kept:
                 self._event_namespaces.add(ns)
-                yield Events(namespace=ns, items=sorted(result, key=_event_time))
-
-    def _namespaces(self) -> Iterator[Item]:
-        wanted = sorted({k.namespace for k in self._seen if k.namespace} | self._event_namespaces)
-        fetches = [self._get_fetch("", "Namespace", "", ns, "namespace of gathered objects") for ns in wanted]
-        yield from self._run_fetches(fetches)
-
-    def _crds(self) -> Iterator[Item]:
-        """CRDs of every gathered custom kind: omg and omc learn OLM's kinds from them."""
-        crd_res = self._res("apiextensions.k8s.io", "CustomResourceDefinition")
-        custom = sorted({(k.group, k.plural) for k in self._seen if k.group not in _olm.BUILTIN_GROUPS})
-        wanted = [f"{plural}.{group}" for group, plural in custom]
-        wanted = [n for n in wanted if Key(crd_res.group, crd_res.plural, "", n) not in self._seen]
-
-        def get(name: str) -> Obj:
-            return self._kube.get(crd_res.path(name=name))
-
-        for name, result in self._kube.map_unordered(get, wanted):
-            if isinstance(result, _errors.NotFoundError):
-                continue  # an aggregated API, not a CRD
-            if isinstance(result, BaseException):
-                yield self._problem(result, f"CRD {name}")
-            else:
-                yield from self._accept(crd_res, result, "CRD of a gathered kind")
+                yield Events(namespace=ns, items=sorted(kept, key=_event_time))
+        self._events.clear()
 
     # --- bookkeeping ------------------------------------------------------------------------------------------------
 
-    def _key(self, resource: Resource, obj: Obj) -> Key:
-        ns = _olm.namespace(obj) if resource.namespaced else ""
-        return Key(resource.group, resource.plural, ns, _olm.name(obj))
+    def _once(self, *what: str) -> bool:
+        """True the first time `what` is asked: a follow-up several objects lead to is made once."""
+        if what in self._done:
+            return False
+        self._done.add(what)
+        return True
 
-    def _accept(self, resource: Resource, obj: Obj, reason: str) -> Iterator[Item]:
-        key = self._key(resource, obj)
+    def _accept(self, resource: Resource, obj: Obj, reason: str) -> Out:
+        ns = _olm.namespace(obj) if resource.namespaced else ""
+        key = Key(resource.group, resource.plural, ns, _olm.name(obj))
         if key in self._seen:
             yield AlsoFound(key=key, reason=reason)
             return
@@ -684,18 +684,13 @@ class Traversal:
             return
         obj.setdefault("apiVersion", resource.api_version)
         obj.setdefault("kind", resource.kind)
-        self._seen[key] = obj
+        self._seen.add(key)
         if _olm.uid(obj):
             self._uids.add(_olm.uid(obj))
         yield Found(key=key, resource=resource, obj=obj, reason=reason)
-
-    def _accept_all(self, resource: Resource, objs: Iterable[Obj], reason: str) -> Iterator[Item]:
-        for obj in objs:
-            yield from self._accept(resource, obj, reason)
+        yield from self._follow(resource, obj, key, reason)
 
     def _problem(self, error: BaseException, target: str, *, log: bool = False) -> Problem:
-        if isinstance(error, _MissingError):
-            return Problem(kind="missing", target=error.target, message=error.message)
         if isinstance(error, _errors.CancelledError):
             raise error  # fetching stops; the output is finished by the caller
         if isinstance(error, _errors.APIError):
@@ -711,15 +706,6 @@ class Traversal:
             # Unreachable after every retry, or credentials that stopped working: recorded, and the gather goes on.
             return Problem(kind="error", target=target, message=error.message)
         raise error  # a bug: let it surface with its traceback
-
-
-class _MissingError(Exception):
-    """An object a reference names does not exist (any more): recorded, not an error."""
-
-    def __init__(self, target: str, message: str) -> None:
-        super().__init__(message)
-        self.target = target
-        self.message = message
 
 
 def _replaces_map(csvs: list[Obj], plans: list[Obj]) -> dict[str, str]:
