@@ -12,12 +12,13 @@ out=$1
 shift
 mkdir -p "$out"
 
-olm_kinds=subscriptions.operators.coreos.com,installplans.operators.coreos.com,clusterserviceversions.operators.coreos.com
-olm_kinds+=,operatorgroups.operators.coreos.com,catalogsources.operators.coreos.com,operatorconditions.operators.coreos.com
-step_kinds=serviceaccounts,roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,services,configmaps,secrets
-workload_kinds=deployments.apps,replicasets.apps,pods,events
+# Plural names as people type them: a group-qualified name of 4 parts (subscriptions.operators.coreos.com) is
+# first read by kubectl as resource.version.group, misses, and makes it fetch discovery again on every call.
+olm_kinds=subscriptions,installplans,clusterserviceversions,operatorgroups,catalogsources,operatorconditions
+step_kinds=serviceaccounts,roles,rolebindings,services,configmaps,secrets
+workload_kinds=deployments,replicasets,pods,events
 
-"$kubectl" get customresourcedefinitions,clusterroles,clusterrolebindings,operators.operators.coreos.com -o yaml \
+"$kubectl" get customresourcedefinitions,clusterroles,clusterrolebindings,operators -o yaml \
     >"$out/cluster-scoped.yaml"
 
 for ns in "$@"; do

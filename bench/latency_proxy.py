@@ -4,7 +4,8 @@ It is tests/faultproxy.py (127.0.0.1 only, the kubeconfig's credentials added up
 that needs none) with no faults, reused upstream connections and streamed bodies, plus: `latency` seconds of
 wait before each request is forwarded (one round trip of a far cluster: a client with N requests in flight pays
 it N at a time, a sequential one once per request), the number of requests, the peak number in flight, and a
-record of each request (method, path, query, whether it asked for metadata only) for a breakdown by kind.
+record of each request (method, path, query, whether it asked for metadata only, bytes answered) for a
+breakdown by kind.
 
 Usage as a program, to try a tool by hand: `latency_proxy.py KUBECONFIG [RTT_MS]` prints the proxy kubeconfig
 and serves until Ctrl-C, then prints the counts.
@@ -20,18 +21,34 @@ import sys
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from tests.faultproxy import FaultProxy
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class Request:
     method: str
     path: str
     query: str
     metadata_only: bool
+    sent: int = 0  # bytes of the answer (headers and body) written to the client
+
+
+class _Counting:
+    """The handler's wfile, counting what is written through it."""
+
+    def __init__(self, wfile: Any, request: Request) -> None:
+        self._wfile, self._request = wfile, request
+
+    def write(self, data: bytes) -> int:
+        self._request.sent += len(data)
+        return int(self._wfile.write(data))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wfile, name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +84,7 @@ class LatencyProxy(FaultProxy):
             self._log.append(request)
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
+        h.wfile = _Counting(h.wfile, request)  # type: ignore[assignment]
         try:
             time.sleep(self.latency)
             super()._serve(h)
@@ -113,6 +131,13 @@ def breakdown(log: list[Request]) -> collections.Counter[str]:
     return collections.Counter(kind_of(r) for r in log)
 
 
+def bytes_by_kind(log: list[Request]) -> collections.Counter[str]:
+    sent: collections.Counter[str] = collections.Counter()
+    for r in log:
+        sent[kind_of(r)] += r.sent
+    return sent
+
+
 def main(argv: list[str]) -> int:
     if not argv or len(argv) > 2:
         print(__doc__.strip().splitlines()[-2], file=sys.stderr)
@@ -126,8 +151,9 @@ def main(argv: list[str]) -> int:
         pass
     counts = proxy.counts()
     print(f"{counts.requests} requests, at most {counts.peak_in_flight} in flight")
+    sent = bytes_by_kind(counts.log)
     for kind, n in breakdown(counts.log).most_common():
-        print(f"{n:>6}  {kind}")
+        print(f"{n:>6}  {sent[kind] / 2**20:>8.2f} MiB  {kind}")
     proxy.close()
     return 0
 

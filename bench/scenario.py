@@ -702,7 +702,7 @@ def _log_text(size: int) -> str:
 
 def remove(api: Api) -> None:
     """Deletes everything labelled olm-gather.bench (cluster-scoped objects first, then the namespaces) and
-    waits, a while, for the namespaces to go."""
+    waits a minute at most for the namespaces to go (a next run waits for those it needs)."""
     kinds = (
         ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
         ("rbac.authorization.k8s.io/v1", "ClusterRole"),
@@ -723,8 +723,9 @@ def remove(api: Api) -> None:
         api.wait(
             "bench namespaces gone",
             lambda: not list(api.kube.list(ns_path, label_selector=LABEL, metadata_only=True)),
-            timeout=300,
+            timeout=60,
         )
         progress(f"removed in {time.monotonic() - start:.0f}s")
     except TimeoutError:
-        progress("bench namespaces still terminating after 300s; the namespace controller finishes on its own")
+        left = len(list(api.kube.list(ns_path, label_selector=LABEL, metadata_only=True)))
+        progress(f"{left} bench namespaces still terminating; the namespace controller finishes them on its own")

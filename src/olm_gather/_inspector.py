@@ -181,7 +181,7 @@ class _Run:
         except _errors.CancelledError as e:
             first, self.stopped, self.stop_message = None, e.reason, e.message
         writer = self.config.writer or _sink.DirectoryWriter(default_output_dir())
-        out = _output.Output(writer)
+        out = _output.Output(writer, copy_for_analysis=self.config.analyze)
         interrupted = False
         try:
             out.put_text(_layout.VERSION, f"{PRODUCT}\n{__version__}\n".encode())
@@ -217,8 +217,8 @@ class _Run:
         stamp = f"{_go_time(started)}\n{_go_time(finished)}\n".encode()
         out.put_text(_layout.TIMESTAMP, stamp)
         if self.config.analyze:
-            out.files[_layout.TIMESTAMP] = stamp  # the report says when the tree was gathered
-            out.files[_layout.GATHER_JSON] = record  # and whether the gather is incomplete
+            out.keep(_layout.TIMESTAMP, stamp)  # the report says when the tree was gathered
+            out.keep(_layout.GATHER_JSON, record)  # and whether the gather is incomplete
             result = self._analyze(out, result)
         return result
 
@@ -381,7 +381,8 @@ class _Run:
     def _analyze(self, out: _output.Output, result: InspectResult) -> InspectResult:
         from olm_gather import _analyze, _report  # noqa: PLC0415 - loaded once the fetching is done
 
-        tree = _analyze.MemoryTree(out.files, source=out.location)
+        tree = _analyze.DirTree(out.analysis_root)
+        tree.source = out.location
         analysis = _analyze.analyze(tree)
         out.put_text(_layout.REPORT_HTML, _report.render_html(analysis, tree).encode("utf-8"))
         return dataclasses.replace(result, analysis=analysis)

@@ -1,11 +1,14 @@
 """The only caller of a `Writer`. Objects reach it as `Redacted` values only and logs as `FilteredLog` values
 only, so nothing unredacted can be written; it turns objects into YAML at their `_layout` path, streams logs, and
-keeps a small in-memory copy of the object files for the analysis that ends every gather."""
+keeps a copy of the object files and log tails in a temporary folder for the analysis that ends a gather (the
+output may be a stream; memory stays flat however much is gathered)."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import os
+import tempfile
 from collections.abc import Iterator
 
 from olm_gather import _errors, _layout, _redact, _sink, _yaml
@@ -15,11 +18,27 @@ _TAIL = _layout.LOG_TAIL_BYTES
 
 
 class Output:
-    def __init__(self, writer: _sink.Writer) -> None:
+    def __init__(self, writer: _sink.Writer, *, copy_for_analysis: bool = False) -> None:
         self._writer = writer
-        self.files: dict[str, bytes] = {}
-        """Object files and log tails as written: what `analyze` reads at the end of a gather."""
+        self._copy = tempfile.TemporaryDirectory(prefix="olm-gather-") if copy_for_analysis else None
         self.bytes_written = 0
+
+    @property
+    def analysis_root(self) -> str:
+        """The folder holding the copy: object files and log tails as written, and what `keep` was given."""
+        if self._copy is None:
+            raise RuntimeError("this output keeps no copy for the analysis")
+        return self._copy.name
+
+    def keep(self, path: str, data: bytes) -> None:
+        """Puts a file in the analysis copy only."""
+        if self._copy is None:
+            return
+        full = os.path.join(self._copy.name, *path.split("/"))
+        with self._writing(f"{path} (analysis copy)"):
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as f:
+                f.write(data)
 
     @property
     def location(self) -> str:
@@ -31,7 +50,7 @@ class Output:
         data = _yaml.dump(redacted.obj)
         with self._writing(path):
             self._writer.write(path, data)
-        self.files[path] = data
+        self.keep(path, data)
         self.bytes_written += len(data)
 
     def put_log(self, path: str, log: _redact.FilteredLog) -> None:
@@ -40,8 +59,9 @@ class Output:
         with log:
             with self._writing(path):
                 self._writer.write_stream(path, log.file, log.size)
-            log.file.seek(max(0, log.size - _TAIL))
-            self.files[path] = log.file.read()
+            if self._copy is not None:
+                log.file.seek(max(0, log.size - _TAIL))
+                self.keep(path, log.file.read())
         self.bytes_written += log.size
 
     def put_text(self, path: str, data: bytes) -> None:
@@ -51,6 +71,8 @@ class Output:
         self.bytes_written += len(data)
 
     def close(self) -> None:
+        if self._copy is not None:
+            self._copy.cleanup()
         with self._writing(""):
             self._writer.close()
 

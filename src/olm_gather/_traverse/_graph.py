@@ -682,8 +682,11 @@ class Traversal:
             return
         if resource.kind == _olm.CSV_KIND and _olm.is_copied_csv(obj):
             return
-        obj.setdefault("apiVersion", resource.api_version)
-        obj.setdefault("kind", resource.kind)
+        # apiVersion and kind first, whether the object came from a GET or a list (whose items lack them): the
+        # file must not depend on which of the two answered first.
+        rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+        obj = {"apiVersion": obj.get("apiVersion") or resource.api_version, "kind": obj.get("kind") or resource.kind}
+        obj.update(rest)
         self._seen.add(key)
         if _olm.uid(obj):
             self._uids.add(_olm.uid(obj))
