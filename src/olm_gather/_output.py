@@ -11,6 +11,8 @@ import os
 import tempfile
 from collections.abc import Iterator
 
+import orjson
+
 from olm_gather import _errors, _layout, _redact, _sink, _yaml
 
 # Bytes of each log kept for the analysis: the same tail `analyze` reads from a tree on disk.
@@ -50,7 +52,9 @@ class Output:
         data = _yaml.dump(redacted.obj)
         with self._writing(path):
             self._writer.write(path, data)
-        self.keep(path, data)
+        if self._copy is not None:
+            # The same object as JSON, which is YAML too: the analysis parses it 20x faster than the YAML.
+            self.keep(path, orjson.dumps(redacted.obj))
         self.bytes_written += len(data)
 
     def put_log(self, path: str, log: _redact.FilteredLog) -> None:

@@ -9,11 +9,13 @@ uses and never interprets them: that is the rules' job.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import functools
 from typing import Any
 
+import orjson
 import yaml
 
 from olm_gather import _layout
@@ -46,7 +48,11 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml(data: bytes) -> object:
-    """One YAML document with libyaml's safe loader (no tags, no objects)."""
+    """One YAML document with libyaml's safe loader (no tags, no objects); JSON (which is YAML too, and what the
+    analysis copy of a gather holds) with orjson, many times faster."""
+    if data[:1] == b"{":
+        with contextlib.suppress(orjson.JSONDecodeError):
+            return orjson.loads(data)
     return yaml.load(data, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
 
 
