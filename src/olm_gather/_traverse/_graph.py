@@ -67,7 +67,6 @@ _ROLE = ("rbac.authorization.k8s.io", "Role")
 _ROLE_BINDING = ("rbac.authorization.k8s.io", "RoleBinding")
 _CLUSTER_ROLE = ("rbac.authorization.k8s.io", "ClusterRole")
 
-_STEP = "step of InstallPlan"
 _NAMESPACE_LISTS = ("InstallPlan", _olm.CSV_KIND, "OperatorGroup")
 
 # What a step of the graph yields: items for the caller, and further fetches for the scheduler.
@@ -106,6 +105,8 @@ class Traversal:
         self._services: dict[str, set[str]] = defaultdict(set)
         self._components: list[tuple[str, Obj, set[str]]] = []
         self._idle_rounds = 0
+        self._step_crds: set[str] = set()  # CRDs InstallPlan steps name
+        self._crd_roles: dict[str, list[tuple[str, str, str]]] = {}  # per gathered CRD: its APIs' ClusterRoles
         self.subscriptions: list[Obj] = []
 
     # --- entry ------------------------------------------------------------------------------------------------
@@ -138,20 +139,29 @@ class Traversal:
         yield from self._namespace_events("default", whole=False)
 
     def _idle(self) -> Out:
-        """What can only be decided once everything else is in: components of the Operator objects that nothing
-        else led to, Endpoints of the gathered Services, then the Events that concern what was gathered."""
-        self._idle_rounds += 1
-        if self._idle_rounds == 1:
+        """What can only be decided once everything else is in, in two rounds: the components of the Operator
+        objects that nothing else led to and the Endpoints of the gathered Services; then the Events that concern
+        what was gathered. A round that fetches nothing goes straight on to the next."""
+        while self._idle_rounds < 2:
+            self._idle_rounds += 1
+            fetching = False
+            for output in self._idle_round(self._idle_rounds):
+                fetching = fetching or isinstance(output, Fetch)
+                yield output
+            if fetching:
+                return
+
+    def _idle_round(self, round_: int) -> Out:
+        if round_ == 1:
             for operator, ref, namespaces in self._components:
                 yield from self._component(operator, ref, namespaces)
             for ns, names in sorted(self._services.items()):
                 yield from self._endpoints(ns, names)
             return
-        if self._idle_rounds == 2:
-            yield from self._relevant_events()
-            for ns in sorted(self._event_namespaces):  # `default`, when it holds Events about our namespaces
-                if self._once("Namespace", ns):
-                    yield from self._get(self._res("", "Namespace"), "", ns, "namespace of gathered objects")
+        yield from self._relevant_events()
+        for ns in sorted(self._event_namespaces):  # `default`, when it holds Events about our namespaces
+            if self._once("Namespace", ns):
+                yield from self._get(self._res("", "Namespace"), "", ns, "namespace of gathered objects")
 
     # --- resources ------------------------------------------------------------------------------------------------
 
@@ -317,7 +327,7 @@ class Traversal:
         kind = _olm.STEP_KIND_ALIASES.get(str(resource.get("kind", "")), str(resource.get("kind", "")))
         group, version, name = str(resource.get("group", "")), str(resource.get("version", "")), resource.get("name")
         ns = _olm.namespace(plan)
-        reason = f"{_STEP} {ns}/{_olm.name(plan)}"
+        reason = f"step of InstallPlan {ns}/{_olm.name(plan)}"
         found = self._discovery.find(group=group, kind=kind, version=version)
         if found is None:
             message = f"the server does not serve {kind} ({group or 'core'}/{version})"
@@ -334,6 +344,16 @@ class Traversal:
             return
         where = f"{ns}/" if found.namespaced else ""
         yield from self._get(found, ns, name, reason, missing=f"{kind} {where}{name}")
+        if found.group == "apiextensions.k8s.io" and found.kind == "CustomResourceDefinition":
+            self._step_crds.add(name)
+            yield from self._step_crd_roles(name)
+
+    def _step_crd_roles(self, crd: str) -> Out:
+        """The ClusterRoles OLM makes for each API of a CRD an InstallPlan created, once the CRD is in hand
+        (whichever came first: the step, or the CRD fetched for a gathered kind)."""
+        if crd in self._step_crds and crd in self._crd_roles:
+            for role, kind, owner in self._crd_roles.pop(crd):
+                yield from self._provided_api_role(role, kind, owner)
 
     def _catalog_source(self, sub: Obj) -> Out:
         cat_ns, cat_name = _olm.catalog_source_ref(sub)
@@ -481,7 +501,7 @@ class Traversal:
 
     # --- follow-ups of one gathered object ------------------------------------------------------------------------
 
-    def _follow(self, resource: Resource, obj: Obj, key: Key, reason: str) -> Out:
+    def _follow(self, resource: Resource, obj: Obj, key: Key) -> Out:
         """What a gathered object leads to, whatever led to it."""
         if key.namespace:
             yield from self._namespace_seen(key.namespace)
@@ -490,10 +510,9 @@ class Traversal:
             # omg and omc learn OLM's kinds from the CRDs of the gathered kinds
             crd = self._res("apiextensions.k8s.io", "CustomResourceDefinition")
             yield from self._get(crd, "", f"{resource.plural}.{group}", "CRD of a gathered kind")
-        if group == "apiextensions.k8s.io" and kind == "CustomResourceDefinition" and reason.startswith(_STEP):
-            # the ClusterRoles OLM makes for each API of a CRD an InstallPlan created
-            for role, role_kind, owner in _olm.crd_cluster_roles(obj):
-                yield from self._provided_api_role(role, role_kind, owner)
+        if group == "apiextensions.k8s.io" and kind == "CustomResourceDefinition":
+            self._crd_roles[key.name] = _olm.crd_cluster_roles(obj)
+            yield from self._step_crd_roles(key.name)
         elif group == _olm.GROUP and kind == "InstallPlan":
             yield from self._unpack_jobs(obj)
         elif group == _olm.GROUP and kind == "CatalogSource":
@@ -691,7 +710,7 @@ class Traversal:
         if _olm.uid(obj):
             self._uids.add(_olm.uid(obj))
         yield Found(key=key, resource=resource, obj=obj, reason=reason)
-        yield from self._follow(resource, obj, key, reason)
+        yield from self._follow(resource, obj, key)
 
     def _problem(self, error: BaseException, target: str, *, log: bool = False) -> Problem:
         if isinstance(error, _errors.CancelledError):
