@@ -84,11 +84,13 @@ class LatencyProxy(FaultProxy):
             self._log.append(request)
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
-        h.wfile = _Counting(h.wfile, request)  # type: ignore[assignment]
+        wfile = h.wfile  # the handler serves every request of its (kept-alive) connection: wrapped for this one
+        h.wfile = _Counting(wfile, request)  # type: ignore[assignment]
         try:
             time.sleep(self.latency)
             super()._serve(h)
         finally:
+            h.wfile = wfile
             with self._lock:
                 self._in_flight -= 1
 

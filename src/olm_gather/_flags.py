@@ -110,6 +110,24 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
         help="stop fetching after this long, e.g. 5m, and write what was gathered, marked incomplete "
         "(default: 0, no limit)",
     )
+    group.add_argument(
+        "--concurrency",
+        type=parse_concurrency,
+        default=_config.InspectConfig.concurrency,
+        metavar="N",
+        help=f"requests in flight at once (default: {_config.InspectConfig.concurrency}; more hides a long round trip)",
+    )
+
+
+def parse_concurrency(value: str) -> int:
+    """A whole number of requests in flight, at least 1."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid concurrency {value!r}: give a whole number, e.g. 16") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"invalid concurrency {value!r}: at least 1")
+    return n
 
 
 def config_from_flags(args: argparse.Namespace, **overrides: Any) -> _config.InspectConfig:
@@ -125,6 +143,7 @@ def config_from_flags(args: argparse.Namespace, **overrides: Any) -> _config.Ins
         "since_time": getattr(args, "since_time", None) or "",
         # Parsers built before --timeout existed (an operator's own must-gather) have no such attribute.
         "timeout_seconds": getattr(args, "timeout", 0),
+        "concurrency": getattr(args, "concurrency", _config.InspectConfig.concurrency),
     }
     values.update(overrides)
     try:
@@ -160,6 +179,12 @@ def click_options(command: Any) -> Any:
             help="stop fetching after this long and write what was gathered",
             callback=_click_convert(parse_timeout),
         ),
+        click.option(
+            "--concurrency",
+            default=str(_config.InspectConfig.concurrency),
+            help="requests in flight at once",
+            callback=_click_convert(parse_concurrency, empty=_config.InspectConfig.concurrency),
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -168,7 +193,17 @@ def click_options(command: Any) -> Any:
 
 def config_from_click(**kwargs: Any) -> _config.InspectConfig:
     """The InspectConfig of a click command decorated with `click_options`; extra keyword arguments pass through."""
-    names = {"kubeconfig", "context", "namespace", "package", "log_limit", "since", "since_time", "timeout"}
+    names = {
+        "kubeconfig",
+        "context",
+        "namespace",
+        "package",
+        "log_limit",
+        "since",
+        "since_time",
+        "timeout",
+        "concurrency",
+    }
     args = argparse.Namespace(**{k: kwargs.pop(k) for k in names})
     return config_from_flags(args, **kwargs)
 
