@@ -67,6 +67,15 @@ def test_archive_prefix_is_detected(tmp_path: Path):
     assert set(plain.paths()) == set(files)
 
 
+def test_an_archive_stopped_before_any_object_keeps_its_record(tmp_path: Path):
+    # What `olm-gather -o run.tar.gz` leaves when SIGTERM comes before the first object: only its own files.
+    record = b'{"incomplete": true, "incompleteReason": "interrupted"}'
+    files = {_layout.VERSION: b"olm-gather\n0.1.0\n", _layout.GATHER_JSON: record, _layout.TIMESTAMP: b"x\n"}
+    tree = read_archive(write_tar(tmp_path / "run.tar.gz", files, prefix="run/"))
+    assert tree.prefix == "run/"
+    assert analyze(tree).incomplete == "interrupted"
+
+
 def test_directory_with_oc_adm_must_gather_image_folder(tmp_path: Path):
     files = trees.Scenario.healthy().files()
     write_dir(tmp_path / "quay-io-image-sha256-abc", files)

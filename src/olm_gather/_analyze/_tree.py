@@ -29,6 +29,7 @@ MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024
 """An archive whose kept content exceeds this is refused."""
 
 _ROOT_MARKERS = (_layout.NAMESPACES, _layout.CLUSTER)
+_ROOT_FILES = frozenset({_layout.VERSION, _layout.GATHER_JSON, _layout.TIMESTAMP})
 # Only these files matter to analyze and the report; the rest of an archive is not kept in memory.
 _KEPT_SUFFIXES = (".yaml", ".yml", ".json", ".log")
 _KEPT_NAMES = (_layout.VERSION, _layout.TIMESTAMP)
@@ -205,12 +206,14 @@ def _root_prefix(paths: Iterable[str]) -> str:
     best: str | None = None
     for path in paths:
         parts = path.split("/")
-        for i, part in enumerate(parts[:-1]):
-            if part in _ROOT_MARKERS:
-                prefix = "".join(p + "/" for p in parts[:i])
-                if best is None or (len(prefix), prefix) < (len(best), best):
-                    best = prefix
-                break
+        # olm-gather's own root files count too: a gather stopped before any object has only those
+        found = [i for i, part in enumerate(parts[:-1]) if part in _ROOT_MARKERS][:1]
+        if not found and parts[-1] in _ROOT_FILES:
+            found = [len(parts) - 1]
+        for i in found:
+            prefix = "".join(p + "/" for p in parts[:i])
+            if best is None or (len(prefix), prefix) < (len(best), best):
+                best = prefix
         if best == "":
             return ""
     return best or ""
