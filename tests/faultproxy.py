@@ -122,6 +122,9 @@ class FaultProxy:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body are two writes: with Nagle on, the second waits for the client's delayed ACK
+            # (40 ms on Linux), which a real API server (Go sets TCP_NODELAY) never adds.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 proxy._serve(self)

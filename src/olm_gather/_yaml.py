@@ -1,14 +1,23 @@
 """YAML output that go-yaml (kubectl, sigs.k8s.io/yaml) reads back to the same values.
 
-PyYAML's C emitter does the writing. Its resolver knows YAML 1.1 booleans, ints and floats, so it already
-quotes `yes`, `on`, `null`, `0x1f`...; go-yaml also reads `y`, `n`, `1e3` and `.5` as non-strings, so those are
-added here and get quoted too. Multi-line strings use block style, aliases are never emitted, keys keep the
-order the server sent, and lines are never folded.
+PyYAML's C emitter decides how each scalar is written. Its resolver knows YAML 1.1 booleans, ints and floats, so
+it already quotes `yes`, `on`, `null`, `0x1f`...; go-yaml also reads `y`, `n`, `1e3` and `.5` as non-strings, so
+those are added here and get quoted too. Multi-line strings use block style, aliases are never emitted, keys keep
+the order the server sent, and lines are never folded.
+
+PyYAML's representer is Python and visits every node: it took most of a gather's CPU. So the structure (block
+mappings and sequences, two spaces, sequences not indented under their key, as PyYAML writes them) is laid out
+here, and only each distinct scalar is written by PyYAML, once, in the same context (a value or a key of a
+mapping, an item of a sequence), then remembered. The bytes are PyYAML's own (tests/unit/test_yaml.py compares
+both on generated documents); a document with what this layout does not cover (a key PyYAML would write as a
+complex `?` key, a non-string key) is written by PyYAML whole.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -33,9 +42,10 @@ def _represent_str(dumper: yaml.CDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 _Dumper.ignore_aliases = lambda self, data: True  # type: ignore[method-assign]
 
+_SIMPLE_KEY_LIMIT = 128  # PyYAML writes a longer key (or a multi-line one) as a complex `? key` key
 
-def dump(obj: Any) -> bytes:
-    """Serializes a decoded JSON value (dicts, lists, str, int, float, bool, None)."""
+
+def _pyyaml(obj: Any) -> str:
     text: str = yaml.dump(
         obj,
         Dumper=_Dumper,
@@ -45,4 +55,130 @@ def dump(obj: Any) -> bytes:
         width=1 << 30,
         indent=2,
     )
-    return text.encode("utf-8")
+    return text
+
+
+# The document end marker PyYAML adds once it wrote a block scalar that keeps trailing lines (`|+`). A block
+# scalar's own lines are indented, so a `...` line of its own is the marker.
+_OPEN_ENDED = "\n...\n"
+
+
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")  # line breaks to YAML too: PyYAML indents the line after
+_CACHED_LENGTH = 256
+
+
+def _value(value: str) -> str | None:
+    """`_written`, remembered for the short strings that repeat (names, labels, field paths), not for the long
+    ones (an `alm-examples` annotation) that would fill memory."""
+    return _written_cached(value) if len(value) <= _CACHED_LENGTH else _written(value)
+
+
+def _written(value: str) -> str | None:
+    """A scalar as PyYAML writes it as a mapping's value: the text after `k: `, with its own newline (a block
+    scalar's lines are indented by two, to be indented further by the caller), and `...` when it ends open.
+    None for a string with a line break other than `\\n`, whose lines this layout would not indent."""
+    return None if _OTHER_BREAKS.search(value) else _pyyaml({"k": value})[3:]
+
+
+_written_cached = functools.lru_cache(maxsize=1 << 14)(_written)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _key(key: str) -> str | None:
+    """A key as PyYAML writes it, or None when it would be a complex key."""
+    if len(key) >= _SIMPLE_KEY_LIMIT or "\n" in key or _OTHER_BREAKS.search(key):
+        return None
+    text = _pyyaml({key: 0})
+    return text[: -len(": 0\n")] if text.endswith(": 0\n") and "\n" not in text[:-1] else None
+
+
+class _ComplexError(Exception):
+    """A document this layout does not cover: PyYAML writes it whole."""
+
+
+class _Layout:
+    """One document's lines, as PyYAML lays out block collections."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.open_ended = False
+
+    def text(self) -> str:
+        return "".join(self.out) + (_OPEN_ENDED[1:] if self.open_ended else "")
+
+    def mapping(self, obj: dict[Any, Any], pad: str) -> None:
+        for k, v in obj.items():
+            key = _key(k) if type(k) is str else None
+            if key is None:
+                raise _ComplexError
+            self.out.append(f"{pad}{key}:")
+            self.node(v, pad, in_mapping=True)
+
+    def sequence(self, items: list[Any], pad: str) -> None:
+        for v in items:
+            self.out.append(f"{pad}-")
+            self.node(v, pad, in_mapping=False)
+
+    def node(self, v: Any, pad: str, *, in_mapping: bool) -> None:
+        """A mapping's value or a sequence's item, after its `key:` or `-`. A sequence under a key is not
+        indented; a mapping is; a collection in a sequence starts on the dash's line."""
+        if type(v) is dict and v:
+            if in_mapping:
+                self.out.append("\n")
+                self.mapping(v, pad + "  ")
+            else:
+                self.inline(lambda: self.mapping(v, pad + "  "), pad)
+        elif type(v) is list and v:
+            if in_mapping:
+                self.out.append("\n")
+                self.sequence(v, pad)
+            else:
+                self.inline(lambda: self.sequence(v, pad + "  "), pad)
+        elif type(v) is dict:
+            self.out.append(" {}\n")
+        elif type(v) is list:
+            self.out.append(" []\n")
+        else:
+            self.scalar(v, pad)
+
+    def inline(self, write: Callable[[], None], pad: str) -> None:
+        """A collection as an item of a sequence: its first line goes on the dash's line."""
+        first = len(self.out)
+        write()
+        self.out[first] = " " + self.out[first][len(pad) + 2 :]
+
+    def scalar(self, value: Any, pad: str) -> None:
+        """The rest of a line that has its key or dash, and its newline."""
+        if type(value) is bool:
+            self.out.append(" true\n" if value else " false\n")
+        elif value is None:
+            self.out.append(" null\n")
+        elif type(value) is int:
+            self.out.append(f" {value}\n")
+        elif type(value) is str or type(value) is float:
+            text = _value(value) if type(value) is str else _pyyaml({"k": value})[3:]  # -0.0 == 0.0: not cached
+            if text is None:
+                raise _ComplexError
+            if text.startswith(("|", ">")):  # libyaml ends a document with `...` if its last block scalar kept
+                self.open_ended = text.endswith(_OPEN_ENDED)  # trailing line breaks (`|+`), whatever follows it
+                text = text.removesuffix(_OPEN_ENDED[1:]) if self.open_ended else text
+            if text.count("\n") > 1:  # a block scalar: its lines follow, indented under the key or dash
+                head, _, body = text.partition("\n")
+                self.out.append(f" {head}\n")
+                self.out.extend(f"{pad}{line}\n" if line else "\n" for line in body[:-1].split("\n"))
+            else:
+                self.out.append(f" {text}")
+        else:
+            raise _ComplexError
+
+
+def dump(obj: Any) -> bytes:
+    """Serializes a decoded JSON value (dicts, lists, str, int, float, bool, None)."""
+    if type(obj) is not dict or not obj:
+        return _pyyaml(obj).encode("utf-8")
+    layout = _Layout()
+    try:
+        layout.mapping(obj, "")
+    except _ComplexError:
+        return _pyyaml(obj).encode("utf-8")
+    return layout.text().encode("utf-8")

@@ -75,6 +75,15 @@ def test_a_follow_up_starts_as_soon_as_its_input_exists_not_after_a_phase(kube: 
     assert clock.ended["follow-up"] < clock.ended["slow"]  # it did not wait for the slow sibling
 
 
+def test_leaves_wait_for_every_other_ready_fetch(kube: Kube) -> None:
+    clock = Clock()
+    leaves = [Fetch(clock.call(f"leaf{i}", 0.05), passthrough, leaf=True) for i in range(4)]
+    chains = [Fetch(clock.call(f"chain{i}", 0.05), passthrough) for i in range(4)]
+    out = list(kube.schedule([*leaves, *chains], lambda: ()))  # the leaves were made first
+    assert len(out) == 8
+    assert max(clock.started[f"chain{i}"] for i in range(4)) < min(clock.started[f"leaf{i}"] for i in range(4))
+
+
 def test_idle_is_called_only_when_nothing_runs_and_may_add_more(kube: Kube) -> None:
     clock = Clock()
     rounds: list[int] = []

@@ -123,9 +123,50 @@ def test_selectors_name_olms_owner_labels() -> None:
     assert _olm.tenant_rbac_selector({"c.v1", "b.v1"}, "ops", "team") == (
         "olm.copiedFrom=ops,olm.owner.kind=ClusterServiceVersion,olm.owner.namespace=team,olm.owner in (b.v1,c.v1)"
     )
-    assert _olm.operator_group_owner_selector(["og"], "ops") == (
-        "olm.owner.kind=OperatorGroup,olm.owner.namespace=ops,olm.owner in (og)"
-    )
+    assert _olm.owner_selectors("OperatorGroup", [("ops", "og")]) == [
+        "olm.owner.kind=OperatorGroup,olm.owner.namespace in (ops),olm.owner in (og)"
+    ]
+
+
+def test_owner_selectors_ask_for_every_owner_once_within_the_limit() -> None:
+    owners = {(f"ns-{i:03d}", f"csv-{i % 7}.v1.0.{i}") for i in range(300)} | {("ns-000", "x" * 64), ("ns-001", "-a")}
+    selectors = _olm.owner_selectors("ClusterServiceVersion", owners, limit=500)
+    assert len(selectors) > 1 and all(len(s) <= 500 for s in selectors)
+    asked: list[tuple[str, str]] = []
+    for selector in selectors:
+        kind, namespaces, names = selector.split(",olm.owner")
+        assert kind == "olm.owner.kind=ClusterServiceVersion"
+        chunk_ns = namespaces.removeprefix(".namespace in (").removesuffix(")").split(",")
+        chunk_names = set(names.removeprefix(" in (").removesuffix(")").split(","))
+        asked += [(ns, n) for ns, n in owners if ns in chunk_ns and n in chunk_names]
+    # every valid owner in exactly one chunk; a name no label can carry (64 characters, a leading -) in none
+    assert sorted(asked) == sorted(o for o in owners if o[1] not in ("x" * 64, "-a"))
+
+
+def test_labelled_by_keeps_only_the_owners_asked_for() -> None:
+    def labelled(ns: str, name: str, kind: str = "ClusterServiceVersion") -> dict[str, object]:
+        labels = {"olm.owner": name, "olm.owner.namespace": ns, "olm.owner.kind": kind}
+        return {"metadata": {"labels": labels}}
+
+    owners = {("a", "one.v1"), ("b", "two.v1")}
+    assert _olm.labelled_by(labelled("a", "one.v1"), "ClusterServiceVersion", owners)
+    # a merged selector also matches a's name in b: not an owner asked for
+    assert not _olm.labelled_by(labelled("b", "one.v1"), "ClusterServiceVersion", owners)
+    assert not _olm.labelled_by(labelled("a", "one.v1", "OperatorGroup"), "ClusterServiceVersion", owners)
+    assert not _olm.labelled_by({"metadata": {}}, "ClusterServiceVersion", owners)
+
+
+def test_copied_from_selectors_cover_every_namespace_within_the_limit() -> None:
+    namespaces = [f"namespace-{i}" for i in range(100)]
+    selectors = _olm.copied_from_selectors(namespaces, limit=300)
+    assert all(len(s) <= 300 for s in selectors)
+    listed = [ns for s in selectors for ns in s.removeprefix("olm.copiedFrom in (").removesuffix(")").split(",")]
+    assert sorted(listed) == sorted(namespaces)
+
+
+def test_label_values_as_apimachinery_validates_them() -> None:
+    assert all(_olm.is_label_value(v) for v in ("", "a", "etcd.v0.9.4", "a-b_c.d", "x" * 63))
+    assert not any(_olm.is_label_value(v) for v in ("x" * 64, "-a", "a-", "a/b", "a b", ".a"))
 
 
 def test_registry_service_from_the_catalog_source_status() -> None:

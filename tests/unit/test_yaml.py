@@ -1,6 +1,9 @@
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from olm_gather import _yaml
+from tests.unit import k8s_objects
 
 QUOTED = [
     "y",
@@ -46,3 +49,37 @@ def test_key_order_and_long_lines_kept() -> None:
     text = _yaml.dump({"z": 1, "a": long}).decode()
     assert text.index("z:") < text.index("a:")
     assert f"a: {long}\n" in text
+
+
+# --- the layout written here against PyYAML's own emitter, on generated documents --------------------------------
+# The expectation is PyYAML's whole-document output (`_yaml._pyyaml`), which this module's structure layout must
+# reproduce byte for byte: any text, keys of any length, nested and empty collections, numbers, booleans, null.
+
+_scalars = st.one_of(
+    st.text(),
+    st.sampled_from(
+        [*QUOTED, "", " ", "a: b", "- x", "#c", "x\n", "\n", "a\n\nb\n\n", "  lead\n", "\u2028", "\x85", "...\n", "---"]
+    ),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
+)
+_keys = st.one_of(st.text(max_size=140), st.sampled_from([*QUOTED, "", "f:metadata", 'k:{"type":"Ready"}', "x" * 130]))
+_documents = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_keys, inner, max_size=4)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_keys, _documents, min_size=1, max_size=6))
+def test_the_layout_is_pyyamls_byte_for_byte(document: dict[str, object]) -> None:
+    assert _yaml.dump(document) == _yaml._pyyaml(document).encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(k8s_objects.gathered())
+def test_gathered_objects_as_pyyaml_writes_them(sample: k8s_objects.Sample) -> None:
+    assert _yaml.dump(sample.obj) == _yaml._pyyaml(sample.obj).encode("utf-8")

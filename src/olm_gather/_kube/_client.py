@@ -127,28 +127,32 @@ class Kube:
         """Runs a graph of fetches: every `Fetch` in `start`, and every `Fetch` their `then` yields, goes to a worker
         as soon as one is free (at most `concurrency` at once, in the order they were made); anything else they
         yield is passed on. When nothing is running or waiting, `idle()` may add more; when it adds no fetch, the
-        graph is done. `then` runs on the calling thread, so the graph's state needs no lock.
-        Raises CancelledError when stopped."""
+        graph is done. `then` runs on the calling thread, so the graph's state needs no lock. Leaves wait for every
+        other ready Fetch. Raises CancelledError when stopped."""
         ready: collections.deque[Fetch[Any]] = collections.deque()
+        leaves: collections.deque[Fetch[Any]] = collections.deque()
         running: dict[concurrent.futures.Future[Any], Fetch[Any]] = {}
+
+        def fill() -> None:
+            while (ready or leaves) and len(running) < self._concurrency:
+                fetch = ready.popleft() if ready else leaves.popleft()
+                running[self._workers.submit(_run_fetch, fetch.call)] = fetch
+            self.peak_in_flight = max(self.peak_in_flight, len(running))
 
         def take(outputs: Iterable[object]) -> Iterator[object]:
             for output in outputs:
                 if isinstance(output, Fetch):
-                    ready.append(output)
+                    (leaves if output.leaf else ready).append(output)
                 else:
+                    fill()  # the caller may take a while with the item (it writes it): the workers go on meanwhile
                     yield output
 
         yield from take(start)
         while True:
-            while ready and len(running) < self._concurrency:
-                fetch = ready.popleft()
-                running[self._workers.submit(_run_fetch, fetch.call)] = fetch
-            self.peak_in_flight = max(self.peak_in_flight, len(running))
+            fill()
             if not running:
-                before = len(ready)
                 yield from take(idle())
-                if len(ready) == before:
+                if not ready and not leaves and not running:
                     return
                 continue
             self.check()
@@ -340,10 +344,13 @@ class Kube:
 @dataclasses.dataclass(frozen=True)
 class Fetch(Generic[R]):
     """One node of a fetch graph: `call` runs on a worker (its requests), `then` on the caller's thread with the
-    result or the exception `call` raised, yielding items and further Fetches."""
+    result or the exception `call` raised, yielding items and further Fetches. A `leaf` leads to no further
+    Fetch (Events, a Namespace, labelled cluster objects): the scheduler starts it only when no other Fetch
+    waits, so the chains that lead to more requests go first and set the pace."""
 
     call: Callable[[], R]
     then: Callable[[Any], Iterable[object]]
+    leaf: bool = False
 
 
 def _run_fetch(call: Callable[[], R]) -> R:

@@ -39,11 +39,14 @@ from olm_gather._traverse._items import AlsoFound, Events, Found, Item, Key, Log
 Obj = dict[str, Any]
 
 # Namespaced kinds to which OLM gives an ownerReference to the CSV (bundle objects, cert Secrets, Services,
-# the OperatorCondition) and that steps may not name. Listed metadata-only; matches are then fetched whole.
+# the OperatorCondition) and that steps may not name. Secrets and ConfigMaps are listed metadata-only (their data
+# is large, and a Secret's is never wanted) and each match fetched; the other kinds are few in a namespace and
+# listed whole: the list also serves every GET of its kind and namespace asked while it is in flight (the
+# Deployments of the CSVs, the steps' RBAC and Services), one request instead of one per object.
+_LISTED_NAMES_ONLY = (("", "Secret"), ("", "ConfigMap"))
 _OWNED_BY_CSV = (
-    ("", "Secret"),
+    *_LISTED_NAMES_ONLY,
     ("", "Service"),
-    ("", "ConfigMap"),
     ("", "ServiceAccount"),
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "RoleBinding"),
@@ -62,6 +65,8 @@ _LABELLED_BY_CSV = (
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
 )
+# What InstallPlan steps create of those: labelled after the CSV too.
+_STEP_LABELLED = (("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"))
 OLM_OPERATOR_APPS = ("olm-operator", "catalog-operator")
 _ROLE = ("rbac.authorization.k8s.io", "Role")
 _ROLE_BINDING = ("rbac.authorization.k8s.io", "RoleBinding")
@@ -107,6 +112,19 @@ class Traversal:
         self._idle_rounds = 0
         self._step_crds: set[str] = set()  # CRDs InstallPlan steps name
         self._crd_roles: dict[str, list[tuple[str, str, str]]] = {}  # per gathered CRD: its APIs' ClusterRoles
+        # Cluster objects OLM labels after their owner are listed once for all namespaces, when the last
+        # Subscription namespace is in: (namespace, name) of the selected CSVs and of their OperatorGroups.
+        self._pending_namespaces: set[str] = set()
+        self._csv_owners: set[tuple[str, str]] = set()
+        self._group_owners: set[tuple[str, str]] = set()
+        # Whole lists of a kind in a namespace (_OWNED_BY_CSV): while one is in flight, the GETs of its kind and
+        # namespace wait for it ((group, plural, namespace) -> name -> [(reason, keep, missing)]); once it is in,
+        # the names it held answer later GETs of absent objects without a request.
+        self._whole_waiting: dict[tuple[str, str, str], dict[str, list[tuple[str, Keep, str]]]] = {}
+        self._whole_names: dict[tuple[str, str, str], frozenset[str]] = {}
+        # ClusterRoles and ClusterRoleBindings wait the same way for the labelled lists (_cluster_lists) that hold
+        # the steps' ones (resolver/rbac.go labels them after the CSV); what those lists lack is fetched after.
+        self._labelled_pending: dict[tuple[str, str, str], int] = {}
         self.subscriptions: list[Obj] = []
 
     # --- entry ------------------------------------------------------------------------------------------------
@@ -131,12 +149,75 @@ class Traversal:
         subscription = self._res(_olm.GROUP, "Subscription")
         for sub in subscriptions:
             yield from self._accept(subscription, sub, "selected Subscription")
-        for ns in sorted({_olm.namespace(s) for s in subscriptions}):
+        self._pending_namespaces = {_olm.namespace(s) for s in subscriptions}
+        for step_kind in _STEP_LABELLED:
+            if (resource := self._maybe_res(*step_kind)) is not None:
+                self._whole_waiting[(resource.group, resource.plural, "")] = {}
+        for ns in sorted(self._pending_namespaces):
             for kind in _NAMESPACE_LISTS:
                 yield self._namespace_list(ns, kind)
         yield from self._operators(subscriptions)
         yield from self._list(("", "Pod"), "", f"app in ({','.join(OLM_OPERATOR_APPS)})", "OLM operator pod")
         yield from self._namespace_events("default", whole=False)
+
+    def _cluster_lists(self) -> Out:
+        """Once every Subscription namespace is in: the cluster objects OLM labelled after the selected CSVs and
+        after the OperatorGroups of their namespaces, and the copies of those CSVs, in one list of each kind for
+        all namespaces rather than one per namespace."""
+        lists = [
+            (kind, selector, _olm.CSV_KIND, self._csv_owners)
+            for selector in _olm.owner_selectors(_olm.CSV_KIND, self._csv_owners)
+            for kind in _LABELLED_BY_CSV
+        ] + [
+            (_CLUSTER_ROLE, selector, _olm.OPERATOR_GROUP_KIND, self._group_owners)
+            for selector in _olm.owner_selectors(_olm.OPERATOR_GROUP_KIND, self._group_owners)
+        ]
+        served = [(r, kind) for kind in _LABELLED_BY_CSV if (r := self._maybe_res(*kind)) is not None]
+        for resource, kind in served:
+            self._labelled_pending[(resource.group, resource.plural, "")] = sum(1 for k, *_ in lists if k == kind)
+        for resource, kind in served:
+            for k, selector, owner_kind, owners in lists:
+                if k == kind:
+                    yield self._labelled(resource, selector, owner_kind, owners)
+            yield from self._labelled_done(resource, 0)
+        copied: dict[str, set[str]] = defaultdict(set)
+        for ns, name in self._csv_owners:
+            copied[ns].add(name)
+        for selector in _olm.copied_from_selectors(copied):
+            yield from self._copied_csv_count(selector, copied)
+
+    def _labelled(self, resource: Resource, selector: str, owner_kind: str, owners: set[tuple[str, str]]) -> Fetch[Any]:
+        where = (resource.group, resource.plural, "")
+
+        def then(result: list[Obj] | BaseException) -> Out:
+            if isinstance(result, BaseException):
+                yield self._problem(result, f"{resource.kind}s labelled olm.owner by a {owner_kind}")
+                result = []
+            waiting = self._whole_waiting.get(where, {})
+            for obj in result:
+                if _olm.labelled_by(obj, owner_kind, owners):
+                    owner = f"{_olm.labels(obj)[_olm.OWNER_NAMESPACE]}/{_olm.labels(obj)[_olm.OWNER]}"
+                    yield from self._accept(resource, obj, f"labelled olm.owner by {owner_kind} {owner}")
+                    for reason, keep, _ in waiting.pop(_olm.name(obj), []):
+                        if keep is None or keep(obj):
+                            yield from self._accept(resource, obj, reason)
+            yield from self._labelled_done(resource, 1)
+
+        path = resource.path()
+        return Fetch(lambda: list(self._kube.list(path, label_selector=selector)), then, leaf=True)
+
+    def _labelled_done(self, resource: Resource, lists: int) -> Out:
+        """Counts down the labelled lists of a kind; after the last, the GETs they did not answer are made."""
+        where = (resource.group, resource.plural, "")
+        if where not in self._labelled_pending:
+            return
+        self._labelled_pending[where] -= lists
+        if self._labelled_pending[where] > 0:
+            return
+        del self._labelled_pending[where]
+        for name, asks in sorted(self._whole_waiting.pop(where, {}).items()):
+            for reason, keep, missing in asks:
+                yield from self._get(resource, "", name, reason, keep=keep, missing=missing)
 
     def _idle(self) -> Out:
         """What can only be decided once everything else is in, in two rounds: the components of the Operator
@@ -180,14 +261,35 @@ class Traversal:
 
     # --- the fetches ------------------------------------------------------------------------------------------------
 
-    def _get(self, resource: Resource, ns: str, name: str, reason: str, *, keep: Keep = None, missing: str = "") -> Out:
-        """GET one object, once: asked again while in flight, the answer serves both. A 404 is a `missing`
-        problem when `missing` names the target (a step's object), else the object is simply not there."""
+    def _get(
+        self,
+        resource: Resource,
+        ns: str,
+        name: str,
+        reason: str,
+        *,
+        keep: Keep = None,
+        missing: str = "",
+        leaf: bool = False,
+        labelled: bool = False,
+    ) -> Out:
+        """GET one object, once: asked again while in flight, the answer serves both; while a whole list of its
+        kind and namespace is in flight, the list serves it, and so does a list of the cluster objects labelled
+        after the CSVs for an object OLM `labelled` so. A 404 is a `missing` problem when `missing` names the
+        target (a step's object), else the object is simply not there."""
         ns = ns if resource.namespaced else ""
         key = Key(resource.group, resource.plural, ns, name)
         if key in self._seen:
             if keep is None:
                 yield AlsoFound(key=key, reason=reason)
+            return
+        where = (resource.group, resource.plural, ns)
+        if where in self._whole_waiting and (ns or labelled):
+            self._whole_waiting[where].setdefault(name, []).append((reason, keep, missing))
+            return
+        if where in self._whole_names and name not in self._whole_names[where]:
+            if missing:
+                yield self._absent(resource, name, reason, missing)
             return
         waiting = self._asked.get(key)
         if waiting is not None:
@@ -208,7 +310,43 @@ class Traversal:
                 if wanted is None or wanted(result):
                     yield from self._accept(resource, result, why)
 
-        yield Fetch(lambda: self._kube.get(resource.path(namespace=ns, name=name)), then)
+        yield Fetch(lambda: self._kube.get(resource.path(namespace=ns, name=name)), then, leaf=leaf)
+
+    @staticmethod
+    def _absent(resource: Resource, name: str, reason: str, missing: str) -> Problem:
+        """A step's object a whole list did not hold, worded as the API server words its 404."""
+        what = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
+        return Problem(kind="missing", target=missing, message=f'{reason}: {what} "{name}" not found')
+
+    def _whole_list(self, resource: Resource, ns: str, csv_uids: set[str]) -> Fetch[list[Obj]]:
+        """All objects of a kind in a namespace: those owned by the namespace's selected CSVs and those GETs asked
+        for while it was in flight. If it fails, each of those GETs is made after all."""
+        where = (resource.group, resource.plural, ns)
+        self._whole_waiting[where] = {}
+        owned = f"owned by a CSV in {ns}"
+
+        def then(result: list[Obj] | BaseException) -> Out:
+            waiting = self._whole_waiting.pop(where)
+            if isinstance(result, BaseException):
+                yield self._problem(result, f"{resource.kind}s in namespace {ns}")
+                for name, asks in sorted(waiting.items()):
+                    for reason, keep, missing in asks:
+                        yield from self._get(resource, ns, name, reason, keep=keep, missing=missing)
+                return
+            for obj in result:
+                for reason, keep, _ in waiting.pop(_olm.name(obj), []):
+                    if keep is None or keep(obj):
+                        yield from self._accept(resource, obj, reason)
+                if _olm.owner_uids(obj) & csv_uids:
+                    yield from self._accept(resource, obj, owned)
+            self._whole_names[where] = frozenset(_olm.name(o) for o in result)
+            for name, asks in sorted(waiting.items()):
+                for reason, _, missing in asks:
+                    if missing:
+                        yield self._absent(resource, name, reason, missing)
+
+        path = resource.path(namespace=ns)
+        return Fetch(lambda: list(self._kube.list(path)), then)
 
     def _named(self, kind: tuple[str, str], ns: str, name: str, reason: str, keep: Keep = None) -> Out:
         """An object OLM names by convention; absent or not matching `keep`, it is not there to gather."""
@@ -225,6 +363,7 @@ class Traversal:
         keep: Keep = None,
         *,
         then: Callable[[Resource, list[Obj]], Out] | None = None,
+        leaf: bool = False,
     ) -> Out:
         """A list by label selector; what matches `keep` is gathered, then `then` may follow it further."""
         resource = self._maybe_res(*kind)
@@ -241,7 +380,8 @@ class Traversal:
             if then is not None:
                 yield from then(resource, items)
 
-        yield Fetch(lambda: list(self._kube.list(resource.path(namespace=ns), label_selector=selector)), done)
+        path = resource.path(namespace=ns)
+        yield Fetch(lambda: list(self._kube.list(path, label_selector=selector)), done, leaf=leaf)
 
     # --- Subscriptions and the lists of their namespaces ----------------------------------------------------------
 
@@ -275,6 +415,9 @@ class Traversal:
             if len(lists) == len(_NAMESPACE_LISTS):
                 yield from self._namespace_ready(ns, lists)
                 del self._namespace_lists[ns]
+                self._pending_namespaces.discard(ns)
+                if not self._pending_namespaces:
+                    yield from self._cluster_lists()
 
         return Fetch(lambda: list(self._kube.list(resource.path(namespace=ns), label_selector=selector)), then)
 
@@ -287,10 +430,8 @@ class Traversal:
         # CSV -> the CSV it replaces: from CSV objects, and from CSV step manifests for CSVs gone since.
         replaces = _replaces_map(csvs_here, plans_here)
         csvs_by_name = {_olm.name(c): c for c in csvs_here}
-        selected: dict[str, Obj] = {}
-        followed: set[tuple[str, ...]] = set()  # one plan serves several Subscriptions: follow each step once
+        chosen: list[tuple[Obj, set[str], list[Obj]]] = []  # per Subscription: its CSV names and InstallPlans
         for sub in (s for s in self.subscriptions if _olm.namespace(s) == ns):
-            sub_name = _olm.name(sub)
             names = _olm.package_csv_names(_olm.subscription_csv_names(sub), replaces)
             ref_name = _olm.installplan_ref_name(sub)
             plans = [
@@ -299,6 +440,17 @@ class Traversal:
                 if (_olm.uid(sub) in _olm.owner_uids(p) or _olm.name(p) == ref_name)
                 and (not self._options.package or names & _olm.plan_csv_names(p))
             ]
+            chosen.append((sub, names, plans))
+        selected = {n: csvs_by_name[n] for _, names, _ in chosen for n in sorted(names & csvs_by_name.keys())}
+        # Opened before the steps are followed, so that their GETs of these kinds wait for the lists.
+        whole = [
+            self._whole_list(resource, ns, {_olm.uid(c) for c in selected.values()})
+            for kind in _OWNED_BY_CSV
+            if selected and kind not in _LISTED_NAMES_ONLY and (resource := self._maybe_res(*kind)) is not None
+        ]
+        followed: set[tuple[str, ...]] = set()  # one plan serves several Subscriptions: follow each step once
+        for sub, names, plans in chosen:
+            sub_name = _olm.name(sub)
             steps: list[tuple[Obj, Obj]] = []
             for plan in plans:
                 yield from self._accept(install_plan, plan, f"InstallPlan of Subscription {ns}/{sub_name}")
@@ -311,15 +463,16 @@ class Traversal:
                         followed.add(target)
                         steps.append((plan, step))
             for name in sorted(names & csvs_by_name.keys()):
-                selected[name] = csvs_by_name[name]
                 yield from self._accept(csv_res, csvs_by_name[name], f"CSV of Subscription {ns}/{sub_name}")
             for plan, step in steps:
                 yield from self._step(plan, step, csvs_by_name)
             yield from self._catalog_source(sub)
         if selected:
-            yield from self._copied_csv_count(ns, set(selected))
+            self._csv_owners.update((ns, name) for name in selected)
             yield from self._created_by_csvs(ns, list(selected.values()), lists["OperatorGroup"])
-        yield from self._operator_group_objects(ns, lists["OperatorGroup"])
+        self._group_owners.update((ns, _olm.name(g)) for g in lists["OperatorGroup"])
+        yield from self._operator_group_namespaces(ns, lists["OperatorGroup"])
+        yield from whole
 
     def _step(self, plan: Obj, step: Obj, csvs_by_name: dict[str, Obj]) -> Out:
         """The object a step names. CSVs and Subscriptions are already in hand from the lists: no request."""
@@ -343,7 +496,8 @@ class Traversal:
             yield from self._accept(found, in_hand, reason)
             return
         where = f"{ns}/" if found.namespaced else ""
-        yield from self._get(found, ns, name, reason, missing=f"{kind} {where}{name}")
+        labelled = (found.group, found.kind) in _STEP_LABELLED
+        yield from self._get(found, ns, name, reason, missing=f"{kind} {where}{name}", labelled=labelled)
         if found.group == "apiextensions.k8s.io" and found.kind == "CustomResourceDefinition":
             self._step_crds.add(name)
             yield from self._step_crd_roles(name)
@@ -365,23 +519,24 @@ class Traversal:
         selector = f"{_olm.CATALOG_SOURCE_LABEL}={cat_name}"
         yield from self._list(("", "Pod"), cat_ns, selector, f"catalog pod of CatalogSource {cat_ns}/{cat_name}")
 
-    def _copied_csv_count(self, ns: str, names: set[str]) -> Out:
+    def _copied_csv_count(self, selector: str, names: dict[str, set[str]]) -> Out:
         """AllNamespaces operators have a copy of their CSV in every namespace: count them, never gather them."""
         csv_res = self._res(_olm.GROUP, _olm.CSV_KIND)
-        selector = f"{_olm.COPIED_FROM}={ns}"
 
         def then(result: list[Obj] | BaseException) -> Out:
             if isinstance(result, BaseException):
-                yield self._problem(result, f"copied CSVs of namespace {ns}")
+                yield self._problem(result, "copied CSVs of the selected CSVs")
                 return
             counts: dict[str, int] = defaultdict(int)
             for copy in result:
-                if _olm.name(copy) in names:
-                    counts[f"{ns}/{_olm.name(copy)}"] += 1
+                source = _olm.labels(copy).get(_olm.COPIED_FROM, "")
+                if _olm.name(copy) in names.get(source, ()):
+                    counts[f"{source}/{_olm.name(copy)}"] += 1
             for csv_name, n in sorted(counts.items()):
                 yield Note(key=f"copiedCSVs/{csv_name}", value=n)
 
-        yield Fetch(lambda: list(self._kube.list(csv_res.path(), label_selector=selector, metadata_only=True)), then)
+        path = csv_res.path()
+        yield Fetch(lambda: list(self._kube.list(path, label_selector=selector, metadata_only=True)), then, leaf=True)
 
     # --- what the olm-operator created from each CSV -------------------------------------------------------------
 
@@ -392,13 +547,8 @@ class Traversal:
                 missing = f"Deployment {ns}/{deployment}"
                 yield from self._get(self._res("apps", "Deployment"), ns, deployment, reason, missing=missing)
         names = {_olm.name(c) for c in csvs}
-        selector = (
-            f"{_olm.OWNER_KIND}={_olm.CSV_KIND},{_olm.OWNER_NAMESPACE}={ns},{_olm.OWNER} in ({','.join(sorted(names))})"
-        )
-        for kind in _LABELLED_BY_CSV:
-            yield from self._list(kind, "", selector, f"labelled olm.owner by a CSV in {ns}")
         uids = {_olm.uid(c) for c in csvs}
-        for kind in _OWNED_BY_CSV:
+        for kind in _LISTED_NAMES_ONLY:
             yield from self._owned(kind, ns, uids)
         yield from self._tenant_rbac(ns, names, operator_groups)
         for csv in csvs:
@@ -443,15 +593,13 @@ class Traversal:
                 for kind in (_ROLE, _ROLE_BINDING):
                     yield from self._list(kind, target, selector, reason)
 
-    def _operator_group_objects(self, ns: str, operator_groups: list[Obj]) -> Out:
-        """The ClusterRoles OLM made for the OperatorGroups and the target Namespaces it labelled."""
+    def _operator_group_namespaces(self, ns: str, operator_groups: list[Obj]) -> Out:
+        """The target Namespaces OLM labelled for the namespace's OperatorGroups (their ClusterRoles are listed
+        with the other labelled cluster objects, `_cluster_lists`)."""
         for group in operator_groups:
             label = _olm.OPERATOR_GROUP_LABEL_PREFIX + _olm.uid(group)
             reason = f"target namespace of OperatorGroup {ns}/{_olm.name(group)}"
-            yield from self._list(("", "Namespace"), "", label, reason)
-        if operator_groups:
-            selector = _olm.operator_group_owner_selector([_olm.name(g) for g in operator_groups], ns)
-            yield from self._list(_CLUSTER_ROLE, "", selector, f"ClusterRole of an OperatorGroup in {ns}")
+            yield from self._list(("", "Namespace"), "", label, reason, leaf=True)
 
     # --- Operator objects -------------------------------------------------------------------------------------------
 
@@ -532,7 +680,8 @@ class Traversal:
         """A namespace holding gathered objects: its Namespace object and its Events (filtered at the end)."""
         if self._once("Namespace", ns):
             reason = "namespace of gathered objects"
-            yield from self._get(self._res("", "Namespace"), "", ns, reason, missing=f"Namespace {ns}")
+            namespace = self._res("", "Namespace")
+            yield from self._get(namespace, "", ns, reason, missing=f"Namespace {ns}", leaf=True)
         yield from self._namespace_events(ns, whole=True)
 
     def _catalog_objects(self, source: Obj) -> Out:
@@ -661,7 +810,8 @@ class Traversal:
             if whole or not self._events_asked.get(ns):  # a whole list asked later replaces this one
                 self._events[ns] = result
 
-        yield Fetch(lambda: list(self._kube.list(event_res.path(namespace=ns), field_selector=selector)), then)
+        path = event_res.path(namespace=ns)
+        yield Fetch(lambda: list(self._kube.list(path, field_selector=selector)), then, leaf=True)
 
     def _relevant_events(self) -> Iterator[Item]:
         """The Events about gathered objects, and those OLM records on the involved Namespace objects

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Collection, Iterable
 from typing import Any, Final
 
@@ -24,6 +25,7 @@ KUBE_SYSTEM: Final = "kube-system"
 # The Operator API's label key prefix and the longest name part a label key may have (decorators/operator.go).
 COMPONENT_LABEL_PREFIX: Final = "operators.coreos.com/"
 _LABEL_NAME_LIMIT: Final = 63
+_LABEL_VALUE: Final = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 BUNDLE_UNPACK_REF: Final = "operatorframework.io/bundle-unpack-ref"
 
 # InstallPlan steps name this made-up kind for a Secret shipped in a bundle.
@@ -301,11 +303,58 @@ def tenant_rbac_selector(csv_names: Iterable[str], install_namespace: str, targe
     )
 
 
-def operator_group_owner_selector(operator_groups: Iterable[str], namespace: str) -> str:
-    """The ClusterRoles `olm.og.<og>.<admin|edit|view>-<hash>` OLM makes for each OperatorGroup, labelled after it
-    (olm/operatorgroup.go ensureOpGroupClusterRole)."""
-    names = ",".join(sorted(operator_groups))
-    return f"{OWNER_KIND}={OPERATOR_GROUP_KIND},{OWNER_NAMESPACE}={namespace},{OWNER} in ({names})"
+def owner_selectors(owner_kind: str, owners: Iterable[tuple[str, str]], limit: int = 2000) -> list[str]:
+    """Label selectors for the cluster objects OLM labels after their owner (ownerutil.AddOwnerLabels: olm.owner,
+    olm.owner.namespace, olm.owner.kind), for all `owners` ((namespace, name) pairs) of `owner_kind` at once, cut
+    into selectors of about `limit` characters (a URL has its limits). A selector asks for every name of its
+    chunk in every namespace of it, so keep only what `labelled_by` accepts. A name that is no label value is left
+    out: no object can carry it."""
+    by_namespace: dict[str, set[str]] = {}
+    for ns, owner in owners:
+        if is_label_value(owner):
+            by_namespace.setdefault(ns, set()).add(owner)
+    selectors: list[str] = []
+    chunk: dict[str, set[str]] = {}
+
+    def selector(part: dict[str, set[str]]) -> str:
+        names = ",".join(sorted(set().union(*part.values())))
+        return f"{OWNER_KIND}={owner_kind},{OWNER_NAMESPACE} in ({','.join(sorted(part))}),{OWNER} in ({names})"
+
+    for ns in sorted(by_namespace):
+        if chunk and len(selector({**chunk, ns: by_namespace[ns]})) > limit:
+            selectors.append(selector(chunk))
+            chunk = {}
+        chunk[ns] = by_namespace[ns]
+    if chunk:
+        selectors.append(selector(chunk))
+    return selectors
+
+
+def labelled_by(obj: Obj, owner_kind: str, owners: Collection[tuple[str, str]]) -> bool:
+    """Whether OLM's owner labels on `obj` name one of `owners` ((namespace, name) pairs) of `owner_kind`."""
+    got = labels(obj)
+    return got.get(OWNER_KIND) == owner_kind and (got.get(OWNER_NAMESPACE, ""), got.get(OWNER, "")) in owners
+
+
+def copied_from_selectors(namespaces: Iterable[str], limit: int = 2000) -> list[str]:
+    """Label selectors for the CSV copies OLM makes of the CSVs of `namespaces` (olm.copiedFrom), about `limit`
+    characters each."""
+    selectors: list[str] = []
+    chunk: list[str] = []
+    for ns in sorted(set(namespaces)):
+        if chunk and len(COPIED_FROM) + 6 + len(",".join([*chunk, ns])) > limit:
+            selectors.append(f"{COPIED_FROM} in ({','.join(chunk)})")
+            chunk = []
+        chunk.append(ns)
+    if chunk:
+        selectors.append(f"{COPIED_FROM} in ({','.join(chunk)})")
+    return selectors
+
+
+def is_label_value(value: str) -> bool:
+    """A valid label value (apimachinery validation.IsValidLabelValue): up to 63 characters of alphanumerics,
+    `-`, `_` and `.`, beginning and ending with an alphanumeric."""
+    return len(value) <= _LABEL_NAME_LIMIT and _LABEL_VALUE.fullmatch(value) is not None
 
 
 def registry_service(catalog_source: Obj) -> tuple[str, str] | None:
