@@ -223,6 +223,7 @@ class Bench:
         b = self.builder
         b.catalog()
         b.operators(scenario)
+        b.api_roles(scenario)
         seconds = b.noise(scenario.noise(factor), scenario.more_namespaces(factor))
         b.pods_and_logs(scenario)
         b.refresh_events(scenario)

@@ -263,6 +263,47 @@ class Builder:
         for ns in todo:
             self.mark(ns, "operators")
 
+    def api_roles(self, scenario: Scenario) -> None:
+        """The ClusterRoles OLM makes for each API a CSV provides once it succeeded: `<crd>-v1-admin|edit|view|crdview`,
+        labelled olm.managed and for aggregation, owned by the CRD (operatorgroup.go ensureProvidedAPIClusterRole)."""
+        todo = [ns for ns in scenario.operator_namespaces if not self.done(ns, "api-roles")]
+        ops = [op for op in scenario.operators if op.namespace in todo]
+        self.run_all(
+            f"API ClusterRoles of scenario {scenario.name} ({len(ops)} CRDs)",
+            [functools.partial(self.api_roles_of, op) for op in ops],
+        )
+        for ns in todo:
+            self.mark(ns, "api-roles")
+
+    def api_roles_of(self, op: Operator) -> None:
+        crd = self.api.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", op.crd, "")
+        owner = {**_owner(crd), "controller": False, "blockOwnerDeletion": False}
+        verbs = {"admin": ["*"], "edit": ["create", "update", "patch", "delete"], "view": ["get", "list", "watch"]}
+        for suffix in ("admin", "edit", "view", "crdview"):
+            resource = (
+                ("apiextensions.k8s.io", "customresourcedefinitions") if suffix == "crdview" else (op.group, "widgets")
+            )
+            rule = {"apiGroups": [resource[0]], "resources": [resource[1]], "verbs": verbs.get(suffix, ["get"])}
+            if suffix == "crdview":
+                rule["resourceNames"] = [op.crd]
+            aggregate = "view" if suffix == "crdview" else suffix
+            self.make(
+                labelled(
+                    {
+                        "apiVersion": "rbac.authorization.k8s.io/v1",
+                        "kind": "ClusterRole",
+                        "metadata": _meta(f"{op.crd}-v1-{suffix}", ownerReferences=[owner]),
+                        "rules": [rule],
+                    },
+                    **{
+                        "olm.managed": "true",
+                        f"rbac.authorization.k8s.io/aggregate-to-{aggregate}": "true",
+                        f"olm.opgroup.permissions/aggregate-to-{op.package[-8:]}-{suffix}": "true",
+                    },
+                ),
+                fetch=False,
+            )
+
     def operator(self, op: Operator) -> None:
         ns, pkg, csv_name = op.namespace, op.package, op.csv
         kind = "Widget"

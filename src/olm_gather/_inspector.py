@@ -217,8 +217,6 @@ class _Run:
         stamp = f"{_go_time(started)}\n{_go_time(finished)}\n".encode()
         out.put_text(_layout.TIMESTAMP, stamp)
         if self.config.analyze:
-            out.keep(_layout.TIMESTAMP, stamp)  # the report says when the tree was gathered
-            out.keep(_layout.GATHER_JSON, record)  # and whether the gather is incomplete
             result = self._analyze(out, result)
         return result
 

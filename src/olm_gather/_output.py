@@ -27,13 +27,13 @@ class Output:
 
     @property
     def analysis_root(self) -> str:
-        """The folder holding the copy: object files and log tails as written, and what `keep` was given."""
+        """The folder holding the copy: object files, log tails and olm-gather's own files as written."""
         if self._copy is None:
             raise RuntimeError("this output keeps no copy for the analysis")
         return self._copy.name
 
-    def keep(self, path: str, data: bytes) -> None:
-        """Puts a file in the analysis copy only."""
+    def _keep(self, path: str, data: bytes) -> None:
+        """Puts a file in the analysis copy only (what was written, or its JSON form, or a log's tail)."""
         if self._copy is None:
             return
         full = os.path.join(self._copy.name, *path.split("/"))
@@ -54,7 +54,7 @@ class Output:
             self._writer.write(path, data)
         if self._copy is not None:
             # The same object as JSON, which is YAML too: the analysis parses it 20x faster than the YAML.
-            self.keep(path, orjson.dumps(redacted.obj))
+            self._keep(path, orjson.dumps(redacted.obj))
         self.bytes_written += len(data)
 
     def put_log(self, path: str, log: _redact.FilteredLog) -> None:
@@ -65,13 +65,15 @@ class Output:
                 self._writer.write_stream(path, log.file, log.size)
             if self._copy is not None:
                 log.file.seek(max(0, log.size - _TAIL))
-                self.keep(path, log.file.read())
+                self._keep(path, log.file.read())
         self.bytes_written += log.size
 
     def put_text(self, path: str, data: bytes) -> None:
-        """Files olm-gather writes itself (version, timestamp, gather.json, report.html): no cluster object."""
+        """Files olm-gather writes itself (version, timestamp, gather.json, report.html): no cluster object. The
+        analysis reads them too (when the tree was gathered, whether it is incomplete)."""
         with self._writing(path):
             self._writer.write(path, data)
+        self._keep(path, data)
         self.bytes_written += len(data)
 
     def close(self) -> None:

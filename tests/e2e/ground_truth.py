@@ -12,6 +12,7 @@ by any of these, and objects that already existed when an InstallPlan of the ins
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -98,7 +99,7 @@ def snapshot(api: Api, resources: list[Resource]) -> Snapshot:
         return out
 
     snap: Snapshot = {}
-    for _resource, result in api.kube.map_unordered(entries, resources):
+    for result in api.kube.together(*(functools.partial(entries, r) for r in resources)):
         if isinstance(result, BaseException):
             raise result
         snap.update((e.key, e) for e in result)

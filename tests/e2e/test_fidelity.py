@@ -111,6 +111,32 @@ def test_written_files_equal_what_olm_made(
         _check_package_filters(olm_kubeconfig, tmp_path, scenario, written)
 
 
+def test_every_subscription_at_once_writes_what_each_scenario_made(
+    olm_api: Api, scenarios: list[olm_scenarios.Scenario], olm_kubeconfig: str, tmp_path: Path
+) -> None:
+    """With no package or namespace chosen, the gather takes other paths (one list of Operators, one of the
+    OLM-managed ClusterRoles): it still writes everything OLM made for every scenario, and in the scenarios'
+    namespaces nothing else. When the scenarios' are the only Subscriptions on the cluster, nothing else at all."""
+    union: set[ground_truth.Ref] = set()
+    for scenario in scenarios:
+        assert scenario.install is not None
+        truth, _ = ground_truth.expected(olm_api, scenario.install, namespace=scenario.namespace, after=scenario.after)
+        union |= truth
+    result, written = _gather(olm_kubeconfig, tmp_path / "all", "")
+    assert not result.incomplete, result.problems
+    missing = union - written
+    assert not missing, f"an unfiltered gather misses {sorted(missing)}"
+    namespaces = {s.namespace for s in scenarios}
+    subscribed = {ns for ns, _ in ((r[1], r[2]) for r in written if r[0] == "Subscription")}
+    extra = written - union
+    if subscribed <= namespaces:
+        assert not extra, f"an unfiltered gather writes what no scenario made: {sorted(extra)}"
+    else:
+        here = sorted(r for r in extra if r[1] in namespaces)
+        assert not here, f"an unfiltered gather writes in the scenarios' namespaces what they did not make: {here}"
+    _assert_no_secrets(tmp_path / "all")
+
+
 def _check_package_filters(
     kubeconfig: str, tmp_path: Path, scenario: olm_scenarios.Scenario, everything: set[ground_truth.Ref]
 ) -> None:

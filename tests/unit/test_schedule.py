@@ -113,3 +113,12 @@ def test_cancel_raises_while_fetches_run(kube: Kube) -> None:
     with pytest.raises(_errors.CancelledError):
         list(kube.schedule(start, lambda: ()))
     assert time.monotonic() - began < 2
+
+
+def test_together_runs_calls_at_once_and_returns_each_outcome_in_order(kube: Kube) -> None:
+    clock = Clock()
+    error = _errors.ForbiddenError("no", status=403)
+    began = time.monotonic()
+    out = kube.together(clock.call("a", 0.3), clock.call("b", 0.3, error), clock.call("c", 0.3))
+    assert out == ["a", error, "c"]
+    assert clock.most == 3 and time.monotonic() - began < 0.6  # at once, not one after another

@@ -108,21 +108,6 @@ class Kube:
 
     # --- concurrency -------------------------------------------------------------------------------------------
 
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R | BaseException]]:
-        """Runs fn over items on the worker pool; yields (item, result or the exception it raised) as each
-        finishes, so callers write results as they arrive. Raises CancelledError when stopped."""
-        futures = {self._workers.submit(fn, item): item for item in items}
-        pending = set(futures)
-        while pending:
-            self.check()
-            done, pending = concurrent.futures.wait(pending, timeout=_POLL, return_when="FIRST_COMPLETED")
-            for future in done:
-                self.check()
-                error = future.exception()
-                if isinstance(error, _errors.CancelledError):
-                    raise error
-                yield futures[future], error if error is not None else future.result()
-
     def schedule(self, start: Iterable[object], idle: Callable[[], Iterable[object]]) -> Iterator[object]:
         """Runs a graph of fetches: every `Fetch` in `start`, and every `Fetch` their `then` yields, goes to a worker
         as soon as one is free (at most `concurrency` at once, in the order they were made); anything else they
@@ -164,6 +149,22 @@ class Kube:
                 if isinstance(error, _errors.CancelledError):
                     raise error
                 yield from take(fetch.then(error if error is not None else future.result()))
+
+    def together(self, *calls: Callable[[], Any]) -> list[Any]:
+        """Runs calls at once on the workers; returns each one's result or the exception it raised, in order
+        (a few independent requests at the start, before the fetch graph). Raises CancelledError when stopped."""
+        if getattr(_local, "worker", False):
+            return [_outcome(call) for call in calls]
+        futures = [self._workers.submit(_outcome, call) for call in calls]
+        while not all(f.done() for f in futures):
+            self.check()
+            concurrent.futures.wait(futures, timeout=_POLL)
+        self.check()
+        results = [f.result() for f in futures]
+        for result in results:
+            if isinstance(result, _errors.CancelledError):
+                raise result
+        return results
 
     def _call(self, fn: Callable[[], R]) -> R:
         """Runs fn on a worker unless this already is one, waiting in short steps so a stop is seen at once."""
@@ -355,6 +356,13 @@ class Fetch(Generic[R]):
 
 def _run_fetch(call: Callable[[], R]) -> R:
     return call()
+
+
+def _outcome(call: Callable[[], R]) -> R | BaseException:
+    try:
+        return call()
+    except Exception as e:  # handed to the caller, who decides
+        return e
 
 
 class _Workers:

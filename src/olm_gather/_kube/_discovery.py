@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from olm_gather import _errors
@@ -63,12 +65,19 @@ class Discovery:
         self._load()
         return group in self._versions
 
-    def _load(self) -> None:
+    def load(self, *alongside: Callable[[], Any]) -> list[Any]:
+        """Reads discovery (/api and /apis at once) unless it was, with `alongside` calls run at the same time (a
+        request that does not need discovery, to save a round trip); returns their results or exceptions."""
         with self._lock:
             if self._loaded:
-                return
-            for root in ("/api", "/apis"):
-                doc = self._kube.get(root, accept=_AGGREGATED)
+                return self._kube.together(*alongside)
+            roots = ("/api", "/apis")
+            calls = [functools.partial(self._kube.get, r, accept=_AGGREGATED) for r in roots]
+            results = self._kube.together(*calls, *alongside)
+            docs = results[: len(roots)]
+            for root, doc in zip(roots, docs, strict=True):
+                if isinstance(doc, BaseException):
+                    raise doc
                 if doc.get("kind") == "APIGroupDiscoveryList":
                     self._read_aggregated(doc)
                 elif root == "/api":
@@ -84,6 +93,11 @@ class Discovery:
                         for v in versions:
                             self._resources[(g["name"], v)] = None
             self._loaded = True
+            return results[len(roots) :]
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self.load()
 
     def _read_aggregated(self, doc: dict[str, Any]) -> None:
         for g in doc.get("items", []):

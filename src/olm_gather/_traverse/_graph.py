@@ -173,12 +173,16 @@ class Traversal:
             for selector in _olm.owner_selectors(_olm.OPERATOR_GROUP_KIND, self._group_owners)
         ]
         served = [(r, kind) for kind in _LABELLED_BY_CSV if (r := self._maybe_res(*kind)) is not None]
+        managed = self._every_subscription()
         for resource, kind in served:
-            self._labelled_pending[(resource.group, resource.plural, "")] = sum(1 for k, *_ in lists if k == kind)
+            count = sum(1 for k, *_ in lists if k == kind) + (managed and kind == _CLUSTER_ROLE)
+            self._labelled_pending[(resource.group, resource.plural, "")] = count
         for resource, kind in served:
             for k, selector, owner_kind, owners in lists:
                 if k == kind:
                     yield self._labelled(resource, selector, owner_kind, owners)
+            if managed and kind == _CLUSTER_ROLE:
+                yield self._managed_roles(resource)
             yield from self._labelled_done(resource, 0)
         copied: dict[str, set[str]] = defaultdict(set)
         for ns, name in self._csv_owners:
@@ -205,6 +209,26 @@ class Traversal:
 
         path = resource.path()
         return Fetch(lambda: list(self._kube.list(path, label_selector=selector)), then, leaf=True)
+
+    def _managed_roles(self, resource: Resource) -> Fetch[Any]:
+        """The ClusterRoles labelled olm.managed, for the ClusterRoles of the provided APIs that OLM makes with
+        that label and an ownerReference to the CRD or APIService, not with owner labels (operatorgroup.go
+        ensureProvidedAPIClusterRole). Only those asked for are kept; those it lacks are fetched after."""
+        where = (resource.group, resource.plural, "")
+
+        def then(result: list[Obj] | BaseException) -> Out:
+            if isinstance(result, BaseException):
+                yield self._problem(result, "ClusterRoles labelled olm.managed")
+                result = []
+            waiting = self._whole_waiting.get(where, {})
+            for obj in result:
+                for reason, keep, _ in waiting.pop(_olm.name(obj), []):
+                    if keep is None or keep(obj):
+                        yield from self._accept(resource, obj, reason)
+            yield from self._labelled_done(resource, 1)
+
+        path = resource.path()
+        return Fetch(lambda: list(self._kube.list(path, label_selector=_olm.MANAGED_SELECTOR)), then, leaf=True)
 
     def _labelled_done(self, resource: Resource, lists: int) -> Out:
         """Counts down the labelled lists of a kind; after the last, the GETs they did not answer are made."""
@@ -387,8 +411,15 @@ class Traversal:
 
     def _subscriptions(self) -> tuple[list[Obj], list[str]]:
         """The selected Subscriptions, and the packages of all Subscriptions listed (to help with a typo)."""
+        ns = self._options.namespace
+        # Listed at the version OLM serves Subscriptions at, while discovery loads: a round trip less.
+        guess = f"/apis/{_olm.GROUP}/{_olm.SUBSCRIPTION_VERSION}{f'/namespaces/{ns}' if ns else ''}/subscriptions"
+        [listed] = self._discovery.load(lambda: list(self._kube.list(guess)))
         subscription = self._res(_olm.GROUP, "Subscription")
-        found = list(self._kube.list(subscription.path(namespace=self._options.namespace)))
+        path = subscription.path(namespace=ns)
+        if path != guess or isinstance(listed, BaseException):
+            listed = list(self._kube.list(path))  # served elsewhere, or failed: asked again, and errors raised
+        found: list[Obj] = listed
         self._all_subscriptions = {(_olm.namespace(s), _olm.name(s)): s for s in found}
         selected = sorted(
             (s for s in found if not self._options.package or _olm.package_of(s) == self._options.package),
@@ -580,7 +611,9 @@ class Traversal:
         """A ClusterRole of an API a CSV provides or a gathered CRD defines (each name once)."""
         if self._once("ClusterRole of API", role):
             reason = f"ClusterRole of the API of {kind} {owner}"
-            yield from self._named(_CLUSTER_ROLE, "", role, reason, _owned_by_kind(kind, owner))
+            keep = _owned_by_kind(kind, owner)
+            # gathering every Subscription, these wait for the one list of OLM-managed ClusterRoles
+            yield from self._get(self._res(*_CLUSTER_ROLE), "", role, reason, keep=keep, labelled=True)
 
     def _tenant_rbac(self, ns: str, csv_names: set[str], operator_groups: list[Obj]) -> Out:
         """Roles and RoleBindings OLM copied into the target namespaces of the namespace's OperatorGroups."""
@@ -601,6 +634,11 @@ class Traversal:
             reason = f"target namespace of OperatorGroup {ns}/{_olm.name(group)}"
             yield from self._list(("", "Namespace"), "", label, reason, leaf=True)
 
+    def _every_subscription(self) -> bool:
+        """Whether every Subscription is gathered (no package or namespace chosen): then what OLM made for all
+        of them is wanted, and a list of a kind is one request where GETs would be one per operator."""
+        return not self._options.package and not self._options.namespace
+
     # --- Operator objects -------------------------------------------------------------------------------------------
 
     def _operators(self, subscriptions: list[Obj]) -> Out:
@@ -612,6 +650,25 @@ class Traversal:
         install_ns: dict[str, set[str]] = defaultdict(set)  # one cut name may serve several namespaces
         for sub in subscriptions:
             install_ns[_olm.operator_name(_olm.package_of(sub), _olm.namespace(sub))].add(_olm.namespace(sub))
+
+        def found(result: Obj, name: str) -> Out:
+            yield from self._accept(operator, result, f"Operator of Subscription {name}")
+            for ref in ((result.get("status") or {}).get("components") or {}).get("refs") or []:
+                if _olm.component_ref_in_namespaces(ref, install_ns[name]):
+                    self._components.append((name, ref, install_ns[name]))
+
+        if self._every_subscription():
+            # There is an Operator per installed package: all of them are wanted, in one list.
+            def listed(result: list[Obj] | BaseException) -> Out:
+                if isinstance(result, BaseException):
+                    yield self._problem(result, "Operators")
+                    return
+                for obj in result:
+                    if _olm.name(obj) in install_ns:
+                        yield from found(obj, _olm.name(obj))
+
+            yield Fetch(lambda: list(self._kube.list(operator.path())), listed)
+            return
         for name in sorted(install_ns):
 
             def then(result: Obj | BaseException, name: str = name) -> Out:
@@ -620,10 +677,7 @@ class Traversal:
                 if isinstance(result, BaseException):
                     yield self._problem(result, f"Operator {name}")
                     return
-                yield from self._accept(operator, result, f"Operator of Subscription {name}")
-                for ref in ((result.get("status") or {}).get("components") or {}).get("refs") or []:
-                    if _olm.component_ref_in_namespaces(ref, install_ns[name]):
-                        self._components.append((name, ref, install_ns[name]))
+                yield from found(result, name)
 
             yield Fetch(lambda name=name: self._kube.get(operator.path(name=name)), then)  # type: ignore[misc]
 

@@ -12,10 +12,12 @@ import orjson
 Obj = dict[str, Any]
 
 GROUP: Final = "operators.coreos.com"
+SUBSCRIPTION_VERSION: Final = "v1alpha1"
 OWNER: Final = "olm.owner"
 OWNER_NAMESPACE: Final = "olm.owner.namespace"
 OWNER_KIND: Final = "olm.owner.kind"
 COPIED_FROM: Final = "olm.copiedFrom"
+MANAGED_SELECTOR: Final = "olm.managed=true"  # install.OLMManagedLabelKey: what OLM's informers watch
 CATALOG_SOURCE_LABEL: Final = "olm.catalogSource"
 CSV_KIND: Final = "ClusterServiceVersion"
 OPERATOR_GROUP_KIND: Final = "OperatorGroup"
