@@ -23,6 +23,7 @@ class Output:
     def __init__(self, writer: _sink.Writer, *, copy_for_analysis: bool = False) -> None:
         self._writer = writer
         self._copy = tempfile.TemporaryDirectory(prefix="olm-gather-") if copy_for_analysis else None
+        self._made: set[str] = set()  # folders of the copy made
         self.bytes_written = 0
 
     @property
@@ -38,7 +39,9 @@ class Output:
             return
         full = os.path.join(self._copy.name, *path.split("/"))
         with self._writing(f"{path} (analysis copy)"):
-            os.makedirs(os.path.dirname(full), exist_ok=True)
+            if os.path.dirname(full) not in self._made:
+                os.makedirs(os.path.dirname(full), exist_ok=True)
+                self._made.add(os.path.dirname(full))
             with open(full, "wb") as f:
                 f.write(data)
 

@@ -155,10 +155,22 @@ class Redacted:
 def redact(obj: dict[str, Any], *, group: str = "", plural: str = "") -> Redacted:
     """A redacted deep copy of a Kubernetes object (or list) read from resource `group`/`plural` ("" when
     unknown: then only `kind` decides); the input is left untouched."""
-    out = copy.deepcopy(obj)
+    out = _copy(obj)
     gate = _Gate()
     gate.object(out, secret=group == "" and plural == "secrets")
     return Redacted(out, _TOKEN, dict(gate.counts))
+
+
+def _copy(value: Any) -> Any:
+    """A copy of the dicts and lists of a decoded document (the gate changes only those; every other value a JSON or
+    YAML document holds is immutable), several times faster than copy.deepcopy, which the gather paid per object."""
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy(v) for v in value]
+    if isinstance(value, dict | list):  # a subclass: keep its type
+        return copy.deepcopy(value)
+    return value
 
 
 class _Gate:
