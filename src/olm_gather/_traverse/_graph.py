@@ -182,7 +182,9 @@ class Traversal:
                 if k == kind:
                     yield self._labelled(resource, selector, owner_kind, owners)
             if managed and kind == _CLUSTER_ROLE:
-                yield self._managed_roles(resource)
+                # the provided-API ClusterRoles: labelled olm.managed, owned by the CRD or APIService, with no
+                # owner labels (operatorgroup.go ensureProvidedAPIClusterRole); those the list lacks are fetched
+                yield self._labelled(resource, _olm.MANAGED_SELECTOR)
             yield from self._labelled_done(resource, 0)
         copied: dict[str, set[str]] = defaultdict(set)
         for ns, name in self._csv_owners:
@@ -190,45 +192,35 @@ class Traversal:
         for selector in _olm.copied_from_selectors(copied):
             yield from self._copied_csv_count(selector, copied)
 
-    def _labelled(self, resource: Resource, selector: str, owner_kind: str, owners: set[tuple[str, str]]) -> Fetch[Any]:
+    def _labelled(
+        self, resource: Resource, selector: str, owner_kind: str = "", owners: set[tuple[str, str]] | None = None
+    ) -> Fetch[Any]:
+        """A list of cluster objects by label: those labelled after one of `owners` of `owner_kind` are gathered,
+        and it answers the GETs of its kind waiting for it (with no owner kind, it only answers them)."""
         where = (resource.group, resource.plural, "")
 
         def then(result: list[Obj] | BaseException) -> Out:
             if isinstance(result, BaseException):
-                yield self._problem(result, f"{resource.kind}s labelled olm.owner by a {owner_kind}")
+                yield self._problem(result, f"{resource.kind}s labelled {selector}")
                 result = []
             waiting = self._whole_waiting.get(where, {})
             for obj in result:
-                if _olm.labelled_by(obj, owner_kind, owners):
+                if owner_kind and _olm.labelled_by(obj, owner_kind, owners or set()):
                     owner = f"{_olm.labels(obj)[_olm.OWNER_NAMESPACE]}/{_olm.labels(obj)[_olm.OWNER]}"
                     yield from self._accept(resource, obj, f"labelled olm.owner by {owner_kind} {owner}")
-                    for reason, keep, _ in waiting.pop(_olm.name(obj), []):
-                        if keep is None or keep(obj):
-                            yield from self._accept(resource, obj, reason)
+                elif owner_kind:
+                    continue  # the selector also matches the cross pairs of its owners' namespaces and names
+                yield from self._answer(resource, obj, waiting.pop(_olm.name(obj), []))
             yield from self._labelled_done(resource, 1)
 
         path = resource.path()
         return Fetch(lambda: list(self._kube.list(path, label_selector=selector)), then, leaf=True)
 
-    def _managed_roles(self, resource: Resource) -> Fetch[Any]:
-        """The ClusterRoles labelled olm.managed, for the ClusterRoles of the provided APIs that OLM makes with
-        that label and an ownerReference to the CRD or APIService, not with owner labels (operatorgroup.go
-        ensureProvidedAPIClusterRole). Only those asked for are kept; those it lacks are fetched after."""
-        where = (resource.group, resource.plural, "")
-
-        def then(result: list[Obj] | BaseException) -> Out:
-            if isinstance(result, BaseException):
-                yield self._problem(result, "ClusterRoles labelled olm.managed")
-                result = []
-            waiting = self._whole_waiting.get(where, {})
-            for obj in result:
-                for reason, keep, _ in waiting.pop(_olm.name(obj), []):
-                    if keep is None or keep(obj):
-                        yield from self._accept(resource, obj, reason)
-            yield from self._labelled_done(resource, 1)
-
-        path = resource.path()
-        return Fetch(lambda: list(self._kube.list(path, label_selector=_olm.MANAGED_SELECTOR)), then, leaf=True)
+    def _answer(self, resource: Resource, obj: Obj, asks: list[tuple[str, Keep, str]]) -> Out:
+        """An object a list brought, for the GETs that waited for it (each with its own check)."""
+        for reason, keep, _ in asks:
+            if keep is None or keep(obj):
+                yield from self._accept(resource, obj, reason)
 
     def _labelled_done(self, resource: Resource, lists: int) -> Out:
         """Counts down the labelled lists of a kind; after the last, the GETs they did not answer are made."""
@@ -358,9 +350,7 @@ class Traversal:
                         yield from self._get(resource, ns, name, reason, keep=keep, missing=missing)
                 return
             for obj in result:
-                for reason, keep, _ in waiting.pop(_olm.name(obj), []):
-                    if keep is None or keep(obj):
-                        yield from self._accept(resource, obj, reason)
+                yield from self._answer(resource, obj, waiting.pop(_olm.name(obj), []))
                 if _olm.owner_uids(obj) & csv_uids:
                     yield from self._accept(resource, obj, owned)
             self._whole_names[where] = frozenset(_olm.name(o) for o in result)
