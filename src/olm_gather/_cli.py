@@ -286,6 +286,7 @@ class _ProgressView:
         self._next_line = 0.0
         self._progress: rich.progress.Progress | None = None
         self._task: rich.progress.TaskID | None = None
+        self._terminal: bool | None = None
 
     def console(self) -> rich.console.Console:
         if self._console is None:
@@ -319,8 +320,10 @@ class _ProgressView:
     def update(self, p: _config.Progress) -> None:
         if self._quiet:
             return
-        if self._progress is None and self.console().is_terminal:
-            self._start()
+        if self._terminal is None:
+            self._terminal = self.console().is_terminal  # asked once: rich looks at the environment each time
+            if self._terminal:
+                self._start()
         counts = f"{p.objects} objects, {p.logs} logs, {p.problems} problems"
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, description=p.phase, counts=counts)

@@ -378,9 +378,9 @@ class _Run:
 
     def _analyze(self, out: _output.Output, result: InspectResult) -> InspectResult:
         from olm_gather import _analyze, _report  # noqa: PLC0415 - loaded once the fetching is done
+        from olm_gather._analyze import _tree  # noqa: PLC0415
 
-        tree = _analyze.DirTree(out.analysis_root)
-        tree.source = out.location
+        tree = _tree.SpooledTree(*out.analysis_copy(), source=out.location)
         analysis = _analyze.analyze(tree)
         out.put_text(_layout.REPORT_HTML, _report.render_html(analysis, tree).encode("utf-8"))
         return dataclasses.replace(result, analysis=analysis)

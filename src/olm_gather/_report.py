@@ -78,7 +78,7 @@ def render_html(analysis: _model.Analysis, tree: _tree.Tree | Mapping[str, bytes
     """The whole report page. `tree` is the analysed tree: it supplies the events and says which evidence
     files exist, so only those become links (relative to the source root, where report.html goes)."""
     tree = _tree.open_tree(tree)
-    index = _objects.Index(tree)
+    index = _objects.Index.of(tree)
     errors, warnings = analysis.count(_model.Severity.ERROR), analysis.count(_model.Severity.WARNING)
     parts = [
         "<!DOCTYPE html>",

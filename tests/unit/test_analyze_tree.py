@@ -161,3 +161,33 @@ def test_unreadable_tree_is_a_config_error_with_exit_code_2(tmp_path: Path):
     with pytest.raises(_errors.ConfigError) as caught:
         open_tree(tmp_path / "missing.tar.gz")
     assert caught.value.exit_code == 2
+
+
+def test_the_analysis_copy_of_a_gather_reads_as_what_was_written():
+    """The copy a gather keeps for its own analysis (one spool file, by offset) gives the findings and log tails
+    of the tree the writer received."""
+    import yaml
+
+    from olm_gather import _output, _redact, _sink
+
+    files = trees.crashloop().files() | trees.sample_tree()
+    log = _layout.log_path(namespace="ns1", pod=trees.crashloop().pod_name, container="manager", previous=True)
+    files[log] = b"x" * (_tree.LOG_TAIL_BYTES * 2) + b"\n" + files[log]
+    writer = _sink.MemoryWriter()
+    out = _output.Output(writer, copy_for_analysis=True)
+    for path, data in sorted(files.items()):
+        loaded = yaml.safe_load(data) if path.endswith(".yaml") else None
+        if isinstance(loaded, dict):
+            out.put_object(path, _redact.redact(loaded))
+        elif path.endswith(".log"):
+            out.put_log(path, _redact.filter_log(io.BytesIO(data)))
+        else:
+            out.put_text(path, data)
+    copy = _tree.SpooledTree(*out.analysis_copy(), source="<copy>")
+    written = MemoryTree(writer.files)
+    assert copy.paths() == written.paths()
+    assert copy.read(log) == written.read(log)
+    assert copy.read(log) is not None and len(copy.read(log) or b"") == _tree.LOG_TAIL_BYTES
+    assert to_json(analyze(copy)) == to_json(analyze(written))
+    assert '"rule": "deployment-unavailable"' in to_json(analyze(copy))
+    out.close()

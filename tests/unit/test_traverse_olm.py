@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from olm_gather._traverse import _olm
 
 Obj = dict[str, Any]
@@ -176,3 +179,75 @@ def test_registry_service_from_the_catalog_source_status() -> None:
     }
     assert _olm.registry_service(source) == ("olm", "cat")
     assert _olm.registry_service({"metadata": {"name": "cat"}, "status": {}}) is None
+
+
+# --- one selector for the ReplicaSets and Pods of several Deployments ---------------------------------------------
+# The expectation is Kubernetes' selector semantics, written here from its API reference: a LabelSelector object
+# (matchLabels and matchExpressions, ANDed) and the labelSelector query string (`k=v`, `k in (a,b)`, `k`, `!k`).
+
+
+def _matches_object(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr["key"], expr["operator"], expr.get("values") or []
+        if (op == "In" and labels.get(key) not in values) or (op == "NotIn" and labels.get(key) in values):
+            return False
+        if (op == "Exists" and key not in labels) or (op == "DoesNotExist" and key in labels):
+            return False
+    return True
+
+
+def _matches_query(query: str, labels: dict[str, str]) -> bool:
+    import re
+
+    for found in re.findall(r"[^,(]+(?:\([^)]*\))?", query):
+        term = found.strip()
+        if m := re.fullmatch(r"(\S+) (in|notin) \((.*)\)", term):
+            key, op, values = m.group(1), m.group(2), m.group(3).split(",")
+            if (labels.get(key) in values) != (op == "in"):
+                return False
+        elif "=" in term:
+            key, _, value = term.partition("=")
+            if labels.get(key) != value:
+                return False
+        elif (term.startswith("!") and term[1:] in labels) or (not term.startswith("!") and term not in labels):
+            return False
+    return True
+
+
+_label_keys = st.sampled_from(["app", "control-plane", "name", "tier"])
+_label_values = st.sampled_from(["", "a", "b", "manager", "x-1"])
+_selectors = st.fixed_dictionaries(
+    {"matchLabels": st.dictionaries(_label_keys, _label_values, max_size=3)},
+    optional={
+        "matchExpressions": st.lists(
+            st.fixed_dictionaries(
+                {"key": _label_keys, "operator": st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"])},
+                optional={"values": st.lists(_label_values, min_size=1, max_size=2)},
+            ),
+            max_size=2,
+        )
+    },
+)
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.lists(_selectors, min_size=1, max_size=4), st.lists(st.dictionaries(_label_keys, _label_values), max_size=8))
+def test_union_selector_selects_everything_each_selector_does(
+    selectors: list[dict[str, Any]], pods: list[dict[str, str]]
+) -> None:
+    union = _olm.union_selector(list(selectors))
+    if union is None:
+        return  # two lists per Deployment instead
+    assert union, "an empty selector would list the whole namespace"
+    for labels in pods:
+        if any(_matches_object(s, labels) for s in selectors):
+            assert _matches_query(union, labels), (union, labels)
+
+
+def test_union_selector_of_deployments_differing_in_a_value() -> None:
+    selectors = [{"matchLabels": {"app": "b", "tier": "x"}}, {"matchLabels": {"app": "a", "tier": "x"}}]
+    assert _olm.union_selector(list(selectors)) == "app in (a,b),tier in (x)"
+    assert _olm.union_selector([{"matchLabels": {"app": "a"}}, {"matchLabels": {"name": "a"}}]) is None
+    assert _olm.union_selector([{"matchLabels": {"app": "a"}}, None]) is None

@@ -83,3 +83,17 @@ def test_the_layout_is_pyyamls_byte_for_byte(document: dict[str, object]) -> Non
 @given(k8s_objects.gathered())
 def test_gathered_objects_as_pyyaml_writes_them(sample: k8s_objects.Sample) -> None:
     assert _yaml.dump(sample.obj) == _yaml._pyyaml(sample.obj).encode("utf-8")
+
+
+# The shapes `_yaml` writes without asking PyYAML (names, image references, label keys), near and over the edges of
+# that rule: every YAML 1.1 word, `:` and `-` anywhere, digits first. The expectation is PyYAML's output.
+_word_like = st.one_of(
+    st.text(alphabet="abcdefgnoNOYyelsuLTRUEF0123456789._/:- ", max_size=12),
+    st.sampled_from(["Yes", "yES", "NULL", "Null", "nULL", "off", "OFF", "On", "False", "a:", "a:b", "a::", "x-", "x/"]),
+)
+
+
+@settings(max_examples=3000, deadline=None, database=None)
+@given(_word_like)
+def test_plain_looking_strings_are_written_as_pyyaml_writes_them(value: str) -> None:
+    assert _yaml.dump({"k": value, "l": [value]}) == _yaml._pyyaml({"k": value, "l": [value]}).encode("utf-8")

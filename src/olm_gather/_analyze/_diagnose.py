@@ -36,7 +36,7 @@ _FROM_ABSENCE = frozenset(
 def analyze(tree: _tree.Tree | Mapping[str, bytes] | str | os.PathLike[str]) -> _model.Analysis:
     """Diagnoses every operator of a gathered tree (a Tree, a map of path to bytes, a directory or an archive)."""
     tree = _tree.open_tree(tree)
-    index = _objects.Index(tree)
+    index = _objects.Index.of(tree)
     incomplete = incompleteness(tree)
     rows: list[_model.OperatorRow] = []
     findings: list[_model.Finding] = []

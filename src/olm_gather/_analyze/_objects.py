@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import datetime
 import functools
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import yaml
@@ -109,7 +109,14 @@ class Obj:
 
 
 class Index:
-    """All wanted objects of a tree, plus the files that could not be parsed."""
+    """All wanted objects of a tree, plus the files that could not be parsed. `Index.of` builds it once per tree
+    (the analysis and the report of one gather read the same one)."""
+
+    @classmethod
+    def of(cls, tree: _tree.Tree) -> Index:
+        if "index" not in tree.derived:
+            tree.derived["index"] = cls(tree)
+        return cast(Index, tree.derived["index"])
 
     def __init__(self, tree: _tree.Tree) -> None:
         self.tree = tree

@@ -49,6 +49,8 @@ class Tree(abc.ABC):
         """The folders in front of the layout root inside the source (`must-gather.local.1/`), or ""."""
         self.skipped: list[str] = []
         """Files left out because they are too large."""
+        self.derived: dict[str, object] = {}
+        """What readers built from the tree, built once (`_objects.Index.of`: the analysis and the report)."""
 
     @abc.abstractmethod
     def paths(self) -> tuple[str, ...]:
@@ -133,6 +135,36 @@ class DirTree(Tree):
                 if size > MAX_FILE_BYTES:
                     return None
                 return f.read()
+        except OSError:
+            return None
+
+
+class SpooledTree(Tree):
+    """A tree whose files lie one after another in one open file, found by (offset, size): the copy a gather
+    keeps for its own analysis, which holds only the tail of each log already. Read with `os.pread`, so readers
+    never move a shared file position."""
+
+    def __init__(self, fd: int, index: Mapping[str, tuple[int, int]], *, source: str) -> None:
+        clean = {n: at for name, at in index.items() if (n := _clean_name(name)) is not None}
+        prefix = _root_prefix(clean)
+        super().__init__(source=source, prefix=prefix)
+        self._fd = fd
+        self._index = {name[len(prefix) :]: at for name, at in clean.items() if name.startswith(prefix)}
+        self._set = frozenset(self._index)
+        self._sorted = tuple(sorted(self._index))
+
+    def paths(self) -> tuple[str, ...]:
+        return self._sorted
+
+    def _path_set(self) -> frozenset[str]:
+        return self._set
+
+    def _read_raw(self, path: str) -> bytes | None:
+        offset, size = self._index[path]
+        if size > MAX_FILE_BYTES:
+            return None
+        try:
+            return os.pread(self._fd, size, offset)
         except OSError:
             return None
 

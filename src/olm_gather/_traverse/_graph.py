@@ -71,6 +71,8 @@ OLM_OPERATOR_APPS = ("olm-operator", "catalog-operator")
 _ROLE = ("rbac.authorization.k8s.io", "Role")
 _ROLE_BINDING = ("rbac.authorization.k8s.io", "RoleBinding")
 _CLUSTER_ROLE = ("rbac.authorization.k8s.io", "ClusterRole")
+_ENDPOINTS = ("", "Endpoints")
+_ENDPOINT_SLICE = ("discovery.k8s.io", "EndpointSlice")
 
 _NAMESPACE_LISTS = ("InstallPlan", _olm.CSV_KIND, "OperatorGroup")
 
@@ -108,6 +110,10 @@ class Traversal:
         self._events_asked: dict[str, bool] = {}  # namespace -> whether the whole list was asked (or Namespace ones)
         self._event_namespaces: set[str] = set()
         self._services: dict[str, set[str]] = defaultdict(set)
+        # Endpoints and EndpointSlices of the namespaces with selected CSVs, listed early (as Events are) and kept
+        # at the end for the gathered Services: (namespace, kind) -> the list
+        self._endpoint_lists: dict[tuple[str, str], list[Obj]] = {}
+        self._together: list[Obj] | None = None  # Deployments a whole list brought, to follow at once
         self._components: list[tuple[str, Obj, set[str]]] = []
         self._idle_rounds = 0
         self._step_crds: set[str] = set()  # CRDs InstallPlan steps name
@@ -254,6 +260,7 @@ class Traversal:
                 yield from self._component(operator, ref, namespaces)
             for ns, names in sorted(self._services.items()):
                 yield from self._endpoints(ns, names)
+            self._endpoint_lists.clear()
             return
         yield from self._relevant_events()
         for ns in sorted(self._event_namespaces):  # `default`, when it holds Events about our namespaces
@@ -349,10 +356,15 @@ class Traversal:
                     for reason, keep, missing in asks:
                         yield from self._get(resource, ns, name, reason, keep=keep, missing=missing)
                 return
-            for obj in result:
-                yield from self._answer(resource, obj, waiting.pop(_olm.name(obj), []))
-                if _olm.owner_uids(obj) & csv_uids:
-                    yield from self._accept(resource, obj, owned)
+            self._together = together = list[Obj]()  # its Deployments' ReplicaSets and Pods: two lists for all of them
+            try:
+                for obj in result:
+                    yield from self._answer(resource, obj, waiting.pop(_olm.name(obj), []))
+                    if _olm.owner_uids(obj) & csv_uids:
+                        yield from self._accept(resource, obj, owned)
+            finally:
+                self._together = None
+            yield from self._workloads(ns, together)
             self._whole_names[where] = frozenset(_olm.name(o) for o in result)
             for name, asks in sorted(waiting.items()):
                 for reason, _, missing in asks:
@@ -494,6 +506,8 @@ class Traversal:
         self._group_owners.update((ns, _olm.name(g)) for g in lists["OperatorGroup"])
         yield from self._operator_group_namespaces(ns, lists["OperatorGroup"])
         yield from whole
+        if selected:
+            yield from self._endpoint_lists_of(ns)
 
     def _step(self, plan: Obj, step: Obj, csvs_by_name: dict[str, Obj]) -> Out:
         """The object a step names. CSVs and Subscriptions are already in hand from the lists: no request."""
@@ -714,7 +728,10 @@ class Traversal:
             for rbac in (_ROLE, _ROLE_BINDING):
                 yield from self._named(rbac, key.namespace, key.name, why, _owned_by(_olm.uid(obj)))
         elif group == "apps" and kind == "Deployment":
-            yield from self._workload(obj)
+            if self._together is not None:
+                self._together.append(obj)
+            else:
+                yield from self._workloads(key.namespace, [obj])
         elif group == "" and kind == "Pod" and self._options.logs:
             yield from self._pod_logs(obj)
         elif group == "" and kind == "Service":
@@ -756,12 +773,24 @@ class Traversal:
             for kind in (_ROLE, _ROLE_BINDING):
                 yield from self._named(kind, ns, name, reason)
 
-    def _workload(self, deployment: Obj) -> Out:
-        """ReplicaSets of a gathered Deployment, and the Pods those own (two lists at once)."""
-        ns, name, uid = _olm.namespace(deployment), _olm.name(deployment), _olm.uid(deployment)
-        selector = _olm.selector_string((deployment.get("spec") or {}).get("selector"))
-        reason = f"ReplicaSets and Pods of Deployment {ns}/{name}"
+    def _workloads(self, ns: str, deployments: list[Obj]) -> Out:
+        """ReplicaSets of gathered Deployments of a namespace, and the Pods those own: two lists at once, by one
+        selector that all their selectors imply (`_olm.union_selector`), or two per Deployment when there is none."""
+        if not deployments:
+            return
+        selectors = [(d.get("spec") or {}).get("selector") for d in deployments]
+        union = _olm.union_selector(selectors)
+        if union is None:
+            for deployment, selector in zip(deployments, selectors, strict=True):
+                yield from self._owned_sets_and_pods(ns, [deployment], _olm.selector_string(selector))
+        else:
+            yield from self._owned_sets_and_pods(ns, deployments, union)
+
+    def _owned_sets_and_pods(self, ns: str, deployments: list[Obj], selector: str) -> Out:
+        names = ", ".join(_olm.name(d) for d in deployments)
+        reason = f"ReplicaSets and Pods of Deployment{'s' if len(deployments) > 1 else ''} {ns}/{names}"
         results: dict[str, list[Obj]] = {}
+        rs_res, pod_res = self._res("apps", "ReplicaSet"), self._res("", "Pod")
 
         def joined(kind: str) -> Callable[[list[Obj] | BaseException], Out]:
             def then(result: list[Obj] | BaseException) -> Out:
@@ -771,29 +800,57 @@ class Traversal:
                 results[kind] = result
                 if len(results) < 2:
                     return
-                sets = [rs for rs in results["ReplicaSet"] if uid in _olm.owner_uids(rs)]
-                set_uids = {_olm.uid(rs) for rs in sets}
-                rs_res, pod_res = self._res("apps", "ReplicaSet"), self._res("", "Pod")
-                for rs in sets:
-                    yield from self._accept(rs_res, rs, f"ReplicaSet of Deployment {ns}/{name}")
-                for pod in results["Pod"]:
-                    if _olm.owner_uids(pod) & set_uids:
-                        yield from self._accept(pod_res, pod, f"Pod of Deployment {ns}/{name}")
+                for deployment in deployments:
+                    name, uid = _olm.name(deployment), _olm.uid(deployment)
+                    sets = [rs for rs in results["ReplicaSet"] if uid in _olm.owner_uids(rs)]
+                    set_uids = {_olm.uid(rs) for rs in sets}
+                    for rs in sets:
+                        yield from self._accept(rs_res, rs, f"ReplicaSet of Deployment {ns}/{name}")
+                    for pod in results["Pod"]:
+                        if _olm.owner_uids(pod) & set_uids:
+                            yield from self._accept(pod_res, pod, f"Pod of Deployment {ns}/{name}")
 
             return then
 
-        for kind, resource in (("ReplicaSet", self._res("apps", "ReplicaSet")), ("Pod", self._res("", "Pod"))):
+        for kind, resource in (("ReplicaSet", rs_res), ("Pod", pod_res)):
             path = resource.path(namespace=ns)
             yield Fetch(lambda path=path: list(self._kube.list(path, label_selector=selector)), joined(kind))  # type: ignore[misc]
+
+    def _endpoint_lists_of(self, ns: str) -> Out:
+        """The Endpoints and EndpointSlices of a namespace with selected CSVs, listed while the rest is fetched
+        rather than once everything is in; `_endpoints` keeps those of the gathered Services."""
+        for kind in (_ENDPOINTS, _ENDPOINT_SLICE):
+            resource = self._maybe_res(*kind)
+            if resource is None:
+                continue
+
+            def then(result: list[Obj] | BaseException, kind: tuple[str, str] = kind) -> Out:
+                if not isinstance(result, BaseException):  # else asked again at the end, by Service name
+                    self._endpoint_lists[(ns, kind[1])] = result
+                return iter(())
+
+            path = resource.path(namespace=ns)
+            yield Fetch(lambda path=path: list(self._kube.list(path)), then, leaf=True)  # type: ignore[misc]
 
     def _endpoints(self, ns: str, names: set[str]) -> Out:
         """Endpoints and EndpointSlices of the gathered Services: whether a webhook or metrics Service has a ready
         backend. Kubernetes makes them from the Service, copying its labels."""
-        yield from self._list(("", "Endpoints"), ns, "", f"Endpoints of Services in {ns}", _named(names))
-        selector = f"kubernetes.io/service-name in ({','.join(sorted(names))})"
-        yield from self._list(
-            ("discovery.k8s.io", "EndpointSlice"), ns, selector, f"EndpointSlices of Services in {ns}"
-        )
+        endpoints, slices = (self._endpoint_lists.get((ns, kind[1])) for kind in (_ENDPOINTS, _ENDPOINT_SLICE))
+        if endpoints is None:
+            yield from self._list(_ENDPOINTS, ns, "", f"Endpoints of Services in {ns}", _named(names))
+        else:
+            resource = self._res(*_ENDPOINTS)
+            for obj in endpoints:
+                if _olm.name(obj) in names:
+                    yield from self._accept(resource, obj, f"Endpoints of Services in {ns}")
+        if slices is None:
+            selector = f"{_olm.SERVICE_NAME_LABEL} in ({','.join(sorted(names))})"
+            yield from self._list(_ENDPOINT_SLICE, ns, selector, f"EndpointSlices of Services in {ns}")
+        else:
+            resource = self._res(*_ENDPOINT_SLICE)
+            for obj in slices:
+                if _olm.labels(obj).get(_olm.SERVICE_NAME_LABEL) in names:
+                    yield from self._accept(resource, obj, f"EndpointSlices of Services in {ns}")
 
     # --- logs -------------------------------------------------------------------------------------------------------
 

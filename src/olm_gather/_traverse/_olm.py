@@ -17,6 +17,7 @@ OWNER: Final = "olm.owner"
 OWNER_NAMESPACE: Final = "olm.owner.namespace"
 OWNER_KIND: Final = "olm.owner.kind"
 COPIED_FROM: Final = "olm.copiedFrom"
+SERVICE_NAME_LABEL: Final = "kubernetes.io/service-name"  # on EndpointSlices, naming their Service
 MANAGED_SELECTOR: Final = "olm.managed=true"  # install.OLMManagedLabelKey: what OLM's informers watch
 CATALOG_SOURCE_LABEL: Final = "olm.catalogSource"
 CSV_KIND: Final = "ClusterServiceVersion"
@@ -188,6 +189,23 @@ def selector_string(selector: Obj | None) -> str:
         elif op == "DoesNotExist":
             parts.append(f"!{key}")
     return ",".join(parts)
+
+
+def union_selector(selectors: list[Obj | None]) -> str | None:
+    """One `labelSelector` that every object one of `selectors` selects also matches (more may match it), or None
+    when there is none narrower than everything: each key their matchLabels all have, with the values they
+    give it (`app in (a,b)`). Two Deployments of one operator mostly differ only in a value."""
+    strings = {selector_string(s) for s in selectors}
+    if not selectors or "" in strings:
+        return None
+    if len(strings) == 1:
+        return strings.pop()
+    labels = [{str(k): str(v) for k, v in ((s or {}).get("matchLabels") or {}).items()} for s in selectors]
+    # a key some selector wants empty is left out: `k in ()` is no selector
+    common = sorted(k for k in set.intersection(*(set(m) for m in labels)) if all(m[k] for m in labels))
+    if not common:
+        return None
+    return ",".join(f"{k} in ({','.join(sorted({m[k] for m in labels}))})" for k in common)
 
 
 def container_names(pod: Obj) -> list[tuple[str, int]]:
