@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import importlib
+import threading
 import time
 from collections import Counter, defaultdict
 from typing import Any
@@ -182,6 +184,9 @@ class _Run:
             first, self.stopped, self.stop_message = None, e.reason, e.message
         writer = self.config.writer or _sink.DirectoryWriter(default_output_dir())
         out = _output.Output(writer, copy_for_analysis=self.config.analyze)
+        if self.config.analyze:
+            # the analysis' modules load while requests are in flight, rather than after the last
+            threading.Thread(target=importlib.import_module, args=("olm_gather._report",), daemon=True).start()
         interrupted = False
         try:
             out.put_text(_layout.VERSION, f"{PRODUCT}\n{__version__}\n".encode())

@@ -122,3 +122,47 @@ def test_together_runs_calls_at_once_and_returns_each_outcome_in_order(kube: Kub
     out = kube.together(clock.call("a", 0.3), clock.call("b", 0.3, error), clock.call("c", 0.3))
     assert out == ["a", error, "c"]
     assert clock.most == 3 and time.monotonic() - began < 0.6  # at once, not one after another
+
+
+def test_leaves_keep_a_worker_free_for_fetches_made_after_an_item(kube: Kube) -> None:
+    """A `then` that yields items and leaves, then the fetch a chain needs: the items are handed on before that
+    fetch is made, and the leaves made meanwhile must not take every worker (4 here)."""
+    clock = Clock()
+
+    def start() -> Iterator[object]:
+        for i in range(6):
+            yield f"item{i}"
+            yield Fetch(clock.call(f"leaf{i}", 0.2), passthrough, leaf=True)
+        yield Fetch(clock.call("chain", 0.05), passthrough)
+
+    out = list(kube.schedule(start(), lambda: ()))
+    assert len(out) == 13
+    assert clock.started["chain"] < min(clock.ended[f"leaf{i}"] for i in range(6))  # it did not wait for one
+    assert clock.most == 4
+
+
+def test_a_long_then_does_not_hold_the_places_of_fetches_already_done() -> None:
+    """While one `then` takes long (a list of many objects is written), fetches that ended meanwhile wait for their
+    own `then` but no longer count as in flight: the next ready fetch starts at once."""
+    connection = _connect.Connection(host="http://127.0.0.1:1", pool=None, auth_headers=dict, source="test")  # type: ignore[arg-type]
+    kube = Kube(connection, concurrency=2)
+    clock = Clock()
+
+    def slow_then(result: Any) -> Iterator[object]:
+        for i in range(3):
+            yield f"{result}-{i}"
+            time.sleep(0.1)  # writing an object
+
+    start = [
+        Fetch(clock.call("a", 0.01), slow_then),
+        Fetch(clock.call("b", 0.01), passthrough),
+        Fetch(clock.call("c", 0.01), passthrough),
+    ]
+    try:
+        began = time.monotonic()
+        out = list(kube.schedule(start, lambda: ()))
+    finally:
+        kube.close()
+    assert sorted(out) == ["a-0", "a-1", "a-2", "b", "c"]  # type: ignore[type-var]
+    assert clock.started["c"] - began < 0.15  # not after a's then (0.3 s)
+    assert kube.peak_in_flight == 2

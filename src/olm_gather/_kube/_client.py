@@ -118,18 +118,27 @@ class Kube:
         leaves: collections.deque[Fetch[Any]] = collections.deque()
         running: dict[concurrent.futures.Future[Any], Fetch[Any]] = {}
 
-        def fill() -> None:
-            while (ready or leaves) and len(running) < self._concurrency:
+        # While a `then` is still yielding, leaves leave a quarter of the workers free: what it yields next may be
+        # a fetch that others wait for.
+        reserve = max(1, self._concurrency // 4)
+
+        def fill(*, leaves_up_to: int = self._concurrency) -> None:
+            # Done fetches wait in `running` for their `then` until the current one ends (a list of a hundred
+            # objects takes a while): they no longer hold a request in flight, so their place is given on.
+            in_flight = sum(1 for future in running if not future.done())
+            while in_flight < self._concurrency and (ready or (leaves and in_flight < leaves_up_to)):
                 fetch = ready.popleft() if ready else leaves.popleft()
                 running[self._workers.submit(_run_fetch, fetch.call)] = fetch
-            self.peak_in_flight = max(self.peak_in_flight, len(running))
+                in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, in_flight)
 
         def take(outputs: Iterable[object]) -> Iterator[object]:
             for output in outputs:
                 if isinstance(output, Fetch):
                     (leaves if output.leaf else ready).append(output)
                 else:
-                    fill()  # the caller may take a while with the item (it writes it): the workers go on meanwhile
+                    # the caller may take a while with the item (it writes it): the workers go on meanwhile
+                    fill(leaves_up_to=self._concurrency - reserve)
                     yield output
 
         yield from take(start)
