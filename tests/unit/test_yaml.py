@@ -89,7 +89,9 @@ def test_gathered_objects_as_pyyaml_writes_them(sample: k8s_objects.Sample) -> N
 # that rule: every YAML 1.1 word, `:` and `-` anywhere, digits first. The expectation is PyYAML's output.
 _word_like = st.one_of(
     st.text(alphabet="abcdefgnoNOYyelsuLTRUEF0123456789._/:- ", max_size=12),
-    st.sampled_from(["Yes", "yES", "NULL", "Null", "nULL", "off", "OFF", "On", "False", "a:", "a:b", "a::", "x-", "x/"]),
+    st.sampled_from(
+        ["Yes", "yES", "NULL", "Null", "nULL", "off", "OFF", "On", "False", "a:", "a:b", "a::", "x-", "x/"]
+    ),
 )
 
 
