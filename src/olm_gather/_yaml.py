@@ -73,19 +73,28 @@ def _value(value: str) -> str | None:
     return _written_cached(value) if len(value) <= _CACHED_LENGTH else _written(value)
 
 
-# Strings PyYAML writes plain, as they are, without asking it: a letter, then letters, digits and `._/:-`, not
-# ending in `:` (names, image references, label keys). Of YAML 1.1's implicit types only the booleans and null
-# start with a letter; those words (in any case) are left to PyYAML.
-_PLAIN = re.compile(r"[A-Za-z](?:[A-Za-z0-9._/:-]*[A-Za-z0-9._/-])?")
-_RETYPED_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
+# Strings of letters, digits and `._/:-` that start with a letter or digit and do not end in `:` (names, uids,
+# image references, label keys, timestamps): PyYAML writes them plain, or in single quotes when one of its implicit
+# resolvers (the table this module's dumper uses, extra ones included) would read them as another type. Decided
+# here from that table, without the rest of PyYAML.
+_SIMPLE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._/:-]*[A-Za-z0-9._/-])?")
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _retyped(value: str) -> bool:
+    """Whether PyYAML's resolver (as BaseResolver.resolve asks it for a plain scalar) reads `value` as no string."""
+    table = _Dumper.yaml_implicit_resolvers
+    return any(
+        tag != _STR_TAG and regexp.match(value) for tag, regexp in (*table.get(value[0], ()), *table.get(None, ()))
+    )
 
 
 def _written(value: str) -> str | None:
     """A scalar as PyYAML writes it as a mapping's value: the text after `k: `, with its own newline (a block
     scalar's lines are indented by two, to be indented further by the caller), and `...` when it ends open.
     None for a string with a line break other than `\\n`, whose lines this layout would not indent."""
-    if _PLAIN.fullmatch(value) and value.lower() not in _RETYPED_WORDS:
-        return value + "\n"
+    if _SIMPLE.fullmatch(value):
+        return f"'{value}'\n" if _retyped(value) else value + "\n"
     return None if _OTHER_BREAKS.search(value) else _pyyaml({"k": value})[3:]
 
 

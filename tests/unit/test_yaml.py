@@ -85,13 +85,19 @@ def test_gathered_objects_as_pyyaml_writes_them(sample: k8s_objects.Sample) -> N
     assert _yaml.dump(sample.obj) == _yaml._pyyaml(sample.obj).encode("utf-8")
 
 
-# The shapes `_yaml` writes without asking PyYAML (names, image references, label keys), near and over the edges of
-# that rule: every YAML 1.1 word, `:` and `-` anywhere, digits first. The expectation is PyYAML's output.
+# The shapes `_yaml` writes without asking PyYAML (names, uids, image references, label keys, timestamps), near and
+# over the edges of that rule: every YAML 1.1 word, numbers and times in every YAML 1.1 form, `:` and `-` anywhere.
+# The expectation is PyYAML's output.
 _word_like = st.one_of(
-    st.text(alphabet="abcdefgnoNOYyelsuLTRUEF0123456789._/:- ", max_size=12),
+    st.text(alphabet="abcdefgnoxNOYyelsuLTRUEFZ0123456789._/:-+ ", max_size=14),
     st.sampled_from(
-        ["Yes", "yES", "NULL", "Null", "nULL", "off", "OFF", "On", "False", "a:", "a:b", "a::", "x-", "x/"]
+        [
+            *["Yes", "yES", "NULL", "Null", "nULL", "off", "OFF", "On", "False", "a:", "a:b", "a::", "x-", "x/"],
+            *["12345", "0x1f", "1e3", "1_000", "12:30", "0.5", "1.", "2026-12-02T21:41:13Z", "2026-12-02", "10.96.0.1"],
+            *["4654ea63-9797-4ae0-b4b3-97114e80c3f1", "1e100000-aaaa", "0", "00", "1:20:30", "sha256:0a1b"],
+        ]
     ),
+    st.from_regex(r"[0-9][0-9eE.:_-]{0,10}", fullmatch=True),
 )
 
 
