@@ -164,6 +164,10 @@ class _Run:
 
     def run(self) -> InspectResult:
         started = datetime.datetime.now(datetime.UTC)
+        if self.config.analyze:
+            # The analysis' modules (rich among them) load while the first requests are in flight, rather than
+            # on this thread once their answers are in.
+            threading.Thread(target=importlib.import_module, args=("olm_gather._report",), daemon=True).start()
         traversal = _traverse.Traversal(
             self.kube,
             _traverse.Options(
@@ -184,9 +188,6 @@ class _Run:
             first, self.stopped, self.stop_message = None, e.reason, e.message
         writer = self.config.writer or _sink.DirectoryWriter(default_output_dir())
         out = _output.Output(writer, copy_for_analysis=self.config.analyze)
-        if self.config.analyze:
-            # the analysis' modules load while requests are in flight, rather than after the last
-            threading.Thread(target=importlib.import_module, args=("olm_gather._report",), daemon=True).start()
         interrupted = False
         try:
             out.put_text(_layout.VERSION, f"{PRODUCT}\n{__version__}\n".encode())

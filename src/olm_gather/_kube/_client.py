@@ -122,14 +122,24 @@ class Kube:
         # a fetch that others wait for.
         reserve = max(1, self._concurrency // 4)
 
+        # Done fetches wait in `running` for their `then` until the current one ends (a list of a hundred objects
+        # takes a while): they no longer hold a request in flight, so their place is given on. The workers count
+        # what they finished.
+        started, finished, counting = [0], [0], threading.Lock()
+
+        def count(_: concurrent.futures.Future[Any]) -> None:
+            with counting:
+                finished[0] += 1
+
         def fill(*, leaves_up_to: int = self._concurrency) -> None:
-            # Done fetches wait in `running` for their `then` until the current one ends (a list of a hundred
-            # objects takes a while): they no longer hold a request in flight, so their place is given on.
-            in_flight = sum(1 for future in running if not future.done())
+            in_flight = started[0] - finished[0]
             while in_flight < self._concurrency and (ready or (leaves and in_flight < leaves_up_to)):
                 fetch = ready.popleft() if ready else leaves.popleft()
-                running[self._workers.submit(_run_fetch, fetch.call)] = fetch
-                in_flight += 1
+                future = self._workers.submit(_run_fetch, fetch.call)
+                running[future] = fetch
+                started[0] += 1
+                future.add_done_callback(count)
+                in_flight = started[0] - finished[0]
             self.peak_in_flight = max(self.peak_in_flight, in_flight)
 
         def take(outputs: Iterable[object]) -> Iterator[object]:

@@ -152,9 +152,7 @@ class Traversal:
             yield cast(Item, output)
 
     def _start(self, subscriptions: list[Obj]) -> Out:
-        subscription = self._res(_olm.GROUP, "Subscription")
-        for sub in subscriptions:
-            yield from self._accept(subscription, sub, "selected Subscription")
+        # The namespace lists first: the Subscriptions written meanwhile lead only to leaves.
         self._pending_namespaces = {_olm.namespace(s) for s in subscriptions}
         for step_kind in _STEP_LABELLED:
             if (resource := self._maybe_res(*step_kind)) is not None:
@@ -162,6 +160,9 @@ class Traversal:
         for ns in sorted(self._pending_namespaces):
             for kind in _NAMESPACE_LISTS:
                 yield self._namespace_list(ns, kind)
+        subscription = self._res(_olm.GROUP, "Subscription")
+        for sub in subscriptions:
+            yield from self._accept(subscription, sub, "selected Subscription")
         yield from self._operators(subscriptions)
         yield from self._list(("", "Pod"), "", f"app in ({','.join(OLM_OPERATOR_APPS)})", "OLM operator pod")
         yield from self._namespace_events("default", whole=False)
@@ -477,12 +478,11 @@ class Traversal:
             ]
             chosen.append((sub, names, plans))
         selected = {n: csvs_by_name[n] for _, names, _ in chosen for n in sorted(names & csvs_by_name.keys())}
-        # Opened before the steps are followed, so that their GETs of these kinds wait for the lists.
-        whole = [
-            self._whole_list(resource, ns, {_olm.uid(c) for c in selected.values()})
-            for kind in _OWNED_BY_CSV
-            if selected and kind not in _LISTED_NAMES_ONLY and (resource := self._maybe_res(*kind)) is not None
-        ]
+        # Opened before the steps are followed, so that their GETs of these kinds wait for the lists; made before
+        # the plans and CSVs are written, so that they are in flight meanwhile (their answers are taken after).
+        for kind in _OWNED_BY_CSV:
+            if selected and kind not in _LISTED_NAMES_ONLY and (resource := self._maybe_res(*kind)) is not None:
+                yield self._whole_list(resource, ns, {_olm.uid(c) for c in selected.values()})
         followed: set[tuple[str, ...]] = set()  # one plan serves several Subscriptions: follow each step once
         for sub, names, plans in chosen:
             sub_name = _olm.name(sub)
@@ -507,7 +507,6 @@ class Traversal:
             yield from self._created_by_csvs(ns, list(selected.values()), lists["OperatorGroup"])
         self._group_owners.update((ns, _olm.name(g)) for g in lists["OperatorGroup"])
         yield from self._operator_group_namespaces(ns, lists["OperatorGroup"])
-        yield from whole
         if selected:
             yield from self._endpoint_lists_of(ns)
 
