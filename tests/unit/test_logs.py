@@ -83,8 +83,40 @@ def test_newest_lines_beyond_the_bound_are_marked_cut_at_the_end() -> None:
     # The last line alone is longer than what a request may transfer.
     server = LogServer([*_lines(100, 50), b"2026-01-02T03:04:05.000000000Z " + b"y" * 10000 + b"\n"])
     tail, data = _run(server, 1024)
-    assert tail.cut == "end" and tail.requests == 2
+    assert tail.cut == "end" and tail.requests <= _logs.MAX_REQUESTS
+    assert int(server.queries[-1]["tailLines"]) == 1  # down to the last line before it gave up
     assert data == b"y" * 1024  # what came of the long line, raw: no line start to begin at
+
+
+def test_newer_lines_longer_again_get_a_third_smaller_request() -> None:
+    # Short old lines, longer ones, then the longest at the end (a stack trace): the second answer is cut at its
+    # end too, and the newest lines come with a third.
+    server = LogServer(_lines(3000, 40) + _lines(30, 300, seed=1) + _lines(5, 1500, seed=2))
+    tail, data = _run(server, 2048)
+    asked = [int(q["tailLines"]) for q in server.queries]
+    assert len(asked) == 3 and asked == sorted(asked, reverse=True)
+    assert tail.cut == "start" and data == server.log.splitlines(keepends=True)[-1]
+
+
+def test_a_long_line_that_made_it_ask_for_too_few_lines_is_followed_by_more() -> None:
+    # One long line among short ones: the first answer is cut at its end, the count fitted to that line brings
+    # two short lines, and the count grown from them fills the cap: as much as fits.
+    server = LogServer(_lines(3000, 40) + _lines(1, 1500, seed=1) + _lines(30, 100, seed=2))
+    tail, data = _run(server, 2048)
+    assert [int(q["tailLines"]) for q in server.queries] == [64, 2, 21]
+    assert tail.cut == "start" and data == b"".join(server.log.splitlines(keepends=True)[-20:])
+
+
+def test_a_short_answer_is_not_grown_to_as_many_lines_as_were_cut() -> None:
+    # A server that ignores timestamps=true sends lines shorter than MIN_LINE: the first answer is short, the
+    # grown one is cut at its end by old long lines; later counts stay below it, and the fullest answer that
+    # reaches the end of the log is kept.
+    short = [b"%09d\n" % i for i in range(200)]
+    server = LogServer([b"y" * 1499 + b"\n"] * 300 + short)
+    tail, data = _run(server, 4096)
+    asked = [int(q["tailLines"]) for q in server.queries]
+    assert len(asked) == _logs.MAX_REQUESTS and asked[0] < asked[1] and max(asked[2:]) < asked[1]
+    assert tail.cut == "start" and data == b"".join(short[-asked[0] :])
 
 
 def test_a_short_answer_asks_once_more_for_more_lines() -> None:
@@ -94,3 +126,7 @@ def test_a_short_answer_asks_once_more_for_more_lines() -> None:
     assert _logs.refined_lines(4096, lines_asked=128, size=4500, newlines=128, longest=40) is None  # filled
     # Cut at the end: as many of the longest lines seen as fill 1.5 x cap.
     assert _logs.refined_lines(4096, lines_asked=128, size=8192, newlines=16, longest=1024) == 6
+    assert _logs.refined_lines(4096, lines_asked=1, size=8192, newlines=0, longest=8192) is None  # one line
+    # Short again after a cut at 40 lines: grown to fewer than 40, or not at all.
+    assert _logs.refined_lines(4096, lines_asked=10, size=1024, newlines=10, longest=110, ceiling=30) == 29
+    assert _logs.refined_lines(4096, lines_asked=10, size=1024, newlines=10, longest=110, ceiling=11) is None

@@ -6,12 +6,15 @@ bytes (`limitBytes`, counted from the start of what it sends). So:
 
 1. ask for the last `cap // MIN_LINE` lines (no timestamped line is shorter, so a log within the cap comes back
    whole), with `limitBytes` at `BUDGET * cap` to bound the transfer;
-2. once, ask again with a better line count when the answer was cut at its end (the lines were longer than
+2. ask again with a better line count when the answer was cut at its end (the lines were longer than
    assumed: the count is what fills 1.5 x cap at the longest line received, so that newer, longer lines still
-   fit the bound) or came back short of the cap (the count grows in proportion);
-3. keep the newest `cap` bytes of the last answer, from the start of a line.
+   fit the bound; newer lines can be longer again, a stack trace at the end of a log), or came back short of
+   the cap (the count grows in proportion, below the fewest lines an answer was cut at the end with), up to
+   `MAX_REQUESTS` requests;
+3. keep the newest `cap` bytes of the best answer, from the start of a line: the largest that reaches the end
+   of the log, else the last one.
 
-Each request transfers at most `BUDGET * cap` bytes, a log at most twice that.
+Each request transfers at most `BUDGET * cap` bytes, a log at most `MAX_REQUESTS` times that.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import IO
 
 BUDGET = 2
 """Each request asks for at most this many times the cap (`limitBytes`)."""
+MAX_REQUESTS = 4
+"""Requests for one log at most."""
 MIN_LINE = 32
 """The shortest line with timestamps=true: an RFC 3339 time with nanoseconds (30), a space and a newline."""
 CUT_START = "start"
@@ -70,19 +75,27 @@ class _Answer:
 def newest(fetch: Fetch, query: dict[str, str], cap: int) -> Tail:
     """The newest bytes of the log `fetch` streams, at most `cap`; `query` holds the other log options."""
     limit = BUDGET * cap
-    answer = _ask(fetch, query, max(1, cap // MIN_LINE), limit)
-    transferred, requests = answer.size, 1
-    lines = refined_lines(
-        cap, lines_asked=answer.lines_asked, size=answer.size, newlines=answer.newlines, longest=answer.longest
-    )
-    if lines is not None:
-        answer.file.close()
-        answer = _ask(fetch, query, lines, limit)
-        transferred, requests = transferred + answer.size, 2
+    answers = [_ask(fetch, query, max(1, cap // MIN_LINE), limit)]
     try:
+        while len(answers) < MAX_REQUESTS:
+            last = answers[-1]
+            too_many = [a.lines_asked for a in answers if a.cut_at_end]
+            lines = refined_lines(
+                cap,
+                lines_asked=last.lines_asked,
+                size=last.size,
+                newlines=last.newlines,
+                longest=last.longest,
+                ceiling=min(too_many, default=None),
+            )
+            if lines is None:
+                break
+            answers.append(_ask(fetch, query, lines, limit))
+        answer = max(enumerate(answers), key=lambda a: _rank(a[0], a[1], cap))[1]
         file, size, first_time = _keep_newest(answer.file, answer.size, cap)
     finally:
-        answer.file.close()
+        for a in answers:
+            a.file.close()
     if answer.cut_at_end:
         cut = CUT_END
     elif answer.whole and answer.size <= cap:
@@ -94,20 +107,33 @@ def newest(fetch: Fetch, query: dict[str, str], cap: int) -> Tail:
         size=size,
         cut=cut,
         first_time=first_time if cut else "",
-        transferred=transferred,
-        requests=requests,
+        transferred=sum(a.size for a in answers),
+        requests=len(answers),
     )
 
 
-def refined_lines(cap: int, *, lines_asked: int, size: int, newlines: int, longest: int) -> int | None:
-    """The line count to ask for next, or None when the first answer will do: it was the whole log, or it
-    reached the cap without being cut at its end."""
+def _rank(index: int, answer: _Answer, cap: int) -> tuple[int, int, int]:
+    """Answers that reach the end of the log first, the fuller of them first; then the later (newer) answer."""
+    if answer.cut_at_end:
+        return (0, 0, index)
+    return (1, min(answer.size, cap), index)
+
+
+def refined_lines(
+    cap: int, *, lines_asked: int, size: int, newlines: int, longest: int, ceiling: int | None = None
+) -> int | None:
+    """The line count to ask for next, or None when the answer will do: it was the whole log, it reached the cap
+    without being cut at its end, it was one line cut at its end (no fewer to ask for), or it was short and
+    `ceiling` (the fewest lines an answer was cut at the end with) leaves no more lines to ask for."""
     if size >= BUDGET * cap:  # cut at the end: the newest lines are missing
-        return max(1, min(lines_asked - 1, math.floor(1.5 * cap / max(longest, 1))))
+        return max(1, min(lines_asked - 1, math.floor(1.5 * cap / max(longest, 1)))) if lines_asked > 1 else None
     if newlines < lines_asked or size >= cap:
         return None
-    # Short: all the lines asked for came and fill less than the cap.
-    return math.ceil(lines_asked * cap / max(size, 1))
+    # Short: all the lines asked for came and fill less than the cap; more, but fewer than were too many.
+    grown = math.ceil(lines_asked * cap / max(size, 1))
+    if ceiling is not None:
+        grown = min(grown, ceiling - 1)
+    return grown if grown > lines_asked else None
 
 
 def _ask(fetch: Fetch, query: dict[str, str], lines: int, limit: int) -> _Answer:
