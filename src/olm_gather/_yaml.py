@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -95,7 +95,30 @@ def _written(value: str) -> str | None:
     None for a string with a line break other than `\\n`, whose lines this layout would not indent."""
     if _SIMPLE.fullmatch(value):
         return f"'{value}'\n" if _retyped(value) else value + "\n"
+    if _ONE_LINE_ASCII.fullmatch(value):
+        return value + "\n" if _plain_allowed(value) and not _retyped(value) else _single_quoted(value)
     return None if _OTHER_BREAKS.search(value) else _pyyaml({"k": value})[3:]
+
+
+# One line of printable ASCII (messages, descriptions, selectors, JSON in annotations): libyaml's emitter writes it
+# plain when its analysis allows a plain scalar in block context (yaml_emitter_analyze_scalar) and the resolver
+# reads it back as a string, else in single quotes (always allowed without line breaks or special characters).
+_ONE_LINE_ASCII = re.compile(r"[\x20-\x7e]+")
+_FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
+
+
+def _plain_allowed(value: str) -> bool:
+    """libyaml's `block_plain_allowed` for one line of printable ASCII."""
+    first = value[0]
+    if first == " " or value[-1] == " " or first in _FIRST_INDICATORS or value.startswith(("---", "...")):
+        return False
+    if first in "?:-" and (len(value) == 1 or value[1] == " "):  # an indicator followed by whitespace
+        return False
+    return ": " not in value and " #" not in value and not value.endswith(":")
+
+
+def _single_quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'\n"
 
 
 _written_cached = functools.lru_cache(maxsize=1 << 14)(_written)
@@ -106,6 +129,8 @@ def _key(key: str) -> str | None:
     """A key as PyYAML writes it, or None when it would be a complex key."""
     if len(key) >= _SIMPLE_KEY_LIMIT or "\n" in key or _OTHER_BREAKS.search(key):
         return None
+    if _ONE_LINE_ASCII.fullmatch(key):  # written as that value would be (managedFields' `f:` keys, label keys)
+        return cast(str, _written(key))[:-1]
     text = _pyyaml({key: 0})
     return text[: -len(": 0\n")] if text.endswith(": 0\n") and "\n" not in text[:-1] else None
 

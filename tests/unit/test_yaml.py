@@ -105,3 +105,19 @@ _word_like = st.one_of(
 @given(_word_like)
 def test_plain_looking_strings_are_written_as_pyyaml_writes_them(value: str) -> None:
     assert _yaml.dump({"k": value, "l": [value]}) == _yaml._pyyaml({"k": value, "l": [value]}).encode("utf-8")
+
+
+# One line of printable ASCII, written without PyYAML when its analysis would allow it: strings made mostly of
+# what YAML treats specially (indicators, spaces, quotes, document markers), everywhere in the string.
+_one_line = st.one_of(
+    st.text(alphabet=" -?:#,[]{}&*!|>'\"%@`.~=a0yY", min_size=1, max_size=12),
+    st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=40),
+    st.sampled_from(["--- x", "...", "a: b", "a #b", "a#b", "? x", "?x", "- x", "-x", ":x", "x:", " x", "x ", "'q'"]),
+)
+
+
+@settings(max_examples=4000, deadline=None, database=None)
+@given(_one_line)
+def test_one_line_ascii_strings_are_written_as_pyyaml_writes_them(value: str) -> None:
+    document = {"k": value, "l": [value], value: {value: 1}}
+    assert _yaml.dump(document) == _yaml._pyyaml(document).encode("utf-8")
