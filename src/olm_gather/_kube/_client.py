@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import functools
 import queue
@@ -119,20 +120,29 @@ class Kube:
         running: dict[concurrent.futures.Future[Any], Fetch[Any]] = {}
 
         # While a `then` is still yielding, leaves leave a quarter of the workers free: what it yields next may be
-        # a fetch that others wait for.
+        # a fetch that others wait for. Not once only leaves are left (the last part of a gather): their `then`s
+        # make no fetch. `branches` counts the fetches that may still make others: those ready or running that
+        # are not leaves, and the start while it yields.
         reserve = max(1, self._concurrency // 4)
+        branches = [1]
 
         # Done fetches wait in `running` for their `then` until the current one ends (a list of a hundred objects
         # takes a while): they no longer hold a request in flight, so their place is given on. The workers count
         # what they finished.
+        # Each finished future is also queued: the loop below waits on the queue rather than on every running
+        # future (concurrent.futures.wait adds and removes a waiter on each, every time).
         started, finished, counting = [0], [0], threading.Lock()
+        completed: queue.SimpleQueue[concurrent.futures.Future[Any]] = queue.SimpleQueue()
 
-        def count(_: concurrent.futures.Future[Any]) -> None:
+        def count(future: concurrent.futures.Future[Any]) -> None:
             with counting:
                 finished[0] += 1
+            completed.put(future)
 
         def fill(*, leaves_up_to: int = self._concurrency) -> None:
             in_flight = started[0] - finished[0]
+            if not branches[0]:
+                leaves_up_to = self._concurrency
             while in_flight < self._concurrency and (ready or (leaves and in_flight < leaves_up_to)):
                 fetch = ready.popleft() if ready else leaves.popleft()
                 future = self._workers.submit(_run_fetch, fetch.call)
@@ -146,21 +156,31 @@ class Kube:
             for output in outputs:
                 if isinstance(output, Fetch):
                     (leaves if output.leaf else ready).append(output)
+                    branches[0] += not output.leaf
                 else:
                     # the caller may take a while with the item (it writes it): the workers go on meanwhile
                     fill(leaves_up_to=self._concurrency - reserve)
                     yield output
 
         yield from take(start)
+        branches[0] -= 1
         while True:
             fill()
             if not running:
+                branches[0] += 1
                 yield from take(idle())
+                branches[0] -= 1
                 if not ready and not leaves and not running:
                     return
                 continue
             self.check()
-            done, _ = concurrent.futures.wait(running, timeout=_POLL, return_when="FIRST_COMPLETED")
+            try:
+                done = [completed.get(timeout=_POLL)]
+            except queue.Empty:
+                continue
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    done.append(completed.get_nowait())
             for future in done:
                 fetch = running.pop(future)
                 self.check()
@@ -168,6 +188,8 @@ class Kube:
                 if isinstance(error, _errors.CancelledError):
                     raise error
                 yield from take(fetch.then(error if error is not None else future.result()))
+                branches[0] -= not fetch.leaf
+                fill(leaves_up_to=self._concurrency - reserve)  # the next `then` may make a fetch others wait for
 
     def together(self, *calls: Callable[[], Any]) -> list[Any]:
         """Runs calls at once on the workers; returns each one's result or the exception it raised, in order
