@@ -131,6 +131,13 @@ class Traversal:
         # ClusterRoles and ClusterRoleBindings wait the same way for the labelled lists (_cluster_lists) that hold
         # the steps' ones (resolver/rbac.go labels them after the CSV); what those lists lack is fetched after.
         self._labelled_pending: dict[tuple[str, str, str], int] = {}
+        # Gathering every Subscription, one list of all Namespaces answers the Namespace objects wanted (those of
+        # gathered objects, the OperatorGroups' targets) instead of a GET or a labelled list each: name -> object
+        # once it is in; what is wanted before, kept until it is (Namespace name or label, reason, missing).
+        self._all_namespaces: dict[str, Obj] | None = None
+        self._namespaces_listing = False
+        self._namespaces_wanted: list[tuple[str, str, str]] = []
+        self._namespace_labels_wanted: list[tuple[str, str]] = []
         self.subscriptions: list[Obj] = []
 
     # --- entry ------------------------------------------------------------------------------------------------
@@ -160,6 +167,8 @@ class Traversal:
         for ns in sorted(self._pending_namespaces):
             for kind in _NAMESPACE_LISTS:
                 yield self._namespace_list(ns, kind)
+        if self._every_subscription():
+            yield self._namespaces_list()
         subscription = self._res(_olm.GROUP, "Subscription")
         for sub in subscriptions:
             yield from self._accept(subscription, sub, "selected Subscription")
@@ -268,7 +277,7 @@ class Traversal:
         yield from self._relevant_events()
         for ns in sorted(self._event_namespaces):  # `default`, when it holds Events about our namespaces
             if self._once("Namespace", ns):
-                yield from self._get(self._res("", "Namespace"), "", ns, "namespace of gathered objects")
+                yield from self._namespace(ns, "namespace of gathered objects")
 
     # --- resources ------------------------------------------------------------------------------------------------
 
@@ -637,7 +646,55 @@ class Traversal:
         for group in operator_groups:
             label = _olm.OPERATOR_GROUP_LABEL_PREFIX + _olm.uid(group)
             reason = f"target namespace of OperatorGroup {ns}/{_olm.name(group)}"
-            yield from self._list(("", "Namespace"), "", label, reason, leaf=True)
+            if self._namespaces_listing:
+                self._namespace_labels_wanted.append((label, reason))
+            elif self._all_namespaces is not None:
+                yield from self._labelled_namespaces(label, reason)
+            else:
+                yield from self._list(("", "Namespace"), "", label, reason, leaf=True)
+
+    def _namespaces_list(self) -> Fetch[list[Obj]]:
+        """All Namespaces, for the Namespace objects wanted meanwhile and later. If it fails, each is asked for
+        as without it: a GET, or a list by the OperatorGroup's label."""
+        self._namespaces_listing = True
+        resource = self._res("", "Namespace")
+
+        def then(result: list[Obj] | BaseException) -> Out:
+            self._namespaces_listing = False
+            wanted, self._namespaces_wanted = self._namespaces_wanted, []
+            labels, self._namespace_labels_wanted = self._namespace_labels_wanted, []
+            if isinstance(result, BaseException):
+                yield self._problem(result, "Namespaces")
+                for name, reason, missing in wanted:
+                    yield from self._get(resource, "", name, reason, missing=missing, leaf=True)
+                for label, reason in labels:
+                    yield from self._list(("", "Namespace"), "", label, reason, leaf=True)
+                return
+            self._all_namespaces = {_olm.name(n): n for n in result}
+            for name, reason, missing in wanted:
+                yield from self._namespace(name, reason, missing=missing)
+            for label, reason in labels:
+                yield from self._labelled_namespaces(label, reason)
+
+        return Fetch(lambda: list(self._kube.list(resource.path())), then)
+
+    def _namespace(self, name: str, reason: str, *, missing: str = "") -> Out:
+        """The Namespace object `name`: from the list of all Namespaces when there is one, else a GET."""
+        resource = self._res("", "Namespace")
+        if self._namespaces_listing:
+            self._namespaces_wanted.append((name, reason, missing))
+        elif self._all_namespaces is None:
+            yield from self._get(resource, "", name, reason, missing=missing, leaf=True)
+        elif name in self._all_namespaces:
+            yield from self._accept(resource, self._all_namespaces[name], reason)
+        elif missing:
+            yield self._absent(resource, name, reason, missing)
+
+    def _labelled_namespaces(self, label: str, reason: str) -> Out:
+        resource = self._res("", "Namespace")
+        for obj in (self._all_namespaces or {}).values():
+            if label in _olm.labels(obj):
+                yield from self._accept(resource, obj, reason)
 
     def _every_subscription(self) -> bool:
         """Whether every Subscription is gathered (no package or namespace chosen): then what OLM made for all
@@ -741,9 +798,7 @@ class Traversal:
     def _namespace_seen(self, ns: str) -> Out:
         """A namespace holding gathered objects: its Namespace object and its Events (filtered at the end)."""
         if self._once("Namespace", ns):
-            reason = "namespace of gathered objects"
-            namespace = self._res("", "Namespace")
-            yield from self._get(namespace, "", ns, reason, missing=f"Namespace {ns}", leaf=True)
+            yield from self._namespace(ns, "namespace of gathered objects", missing=f"Namespace {ns}")
         yield from self._namespace_events(ns, whole=True)
 
     def _catalog_objects(self, source: Obj) -> Out:
