@@ -23,7 +23,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from olm_gather import _completion, _config, _errors, _flags, _sink
 from olm_gather._version import __version__
@@ -71,6 +71,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == [_completion.LOOKUP]:
         return _completion.lookup(args[1:])
     return _guarded(_gather_command, args)
+
+
+def run() -> NoReturn:
+    """The console scripts' entry: `main()`, then the process ends without the interpreter's teardown."""
+    _exit(main())
+
+
+def run_must_gather() -> NoReturn:
+    """The must-gather image's `gather` entry: `must_gather_main()`, ended as `run()` ends."""
+    _exit(must_gather_main())
+
+
+def _exit(code: int) -> NoReturn:
+    # Freeing every module, cache and object at exit took ~40 ms of a one-second gather: once the output is
+    # closed and the streams flushed, nothing is left that a teardown would do (no atexit hook of ours, the
+    # workers are daemon threads).
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def must_gather_main(argv: Sequence[str] | None = None) -> int:
