@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import IO, TYPE_CHECKING, NoReturn
 
-from olm_gather import _completion, _config, _errors, _flags, _sink
+from olm_gather import _config, _errors, _flags, _sink
 from olm_gather._version import __version__
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 # cost about 0.3 s that a user would otherwise wait before anything happens.
 
 MUST_GATHER_DIR = "/must-gather"
+COMPLETE = "__complete"
+"""The hidden command the completion scripts call for namespaces and packages (`_completion.LOOKUP`)."""
 _PLAIN_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
 
 _EPILOG = """examples:
@@ -68,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _guarded(lambda _: _print_version(), [])
     if args[:1] == ["completion"]:
         return _guarded(_completion_command, args[1:])
-    if args[:1] == [_completion.LOOKUP]:
+    if args[:1] == [COMPLETE]:
+        from olm_gather import _completion  # noqa: PLC0415 - with yaml, ~10 ms a gather does not need before it starts
+
         return _completion.lookup(args[1:])
     return _guarded(_gather_command, args)
 
@@ -117,12 +121,14 @@ def _completion_parser() -> argparse.ArgumentParser:
         "fish: olm-gather completion fish | source",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from olm_gather import _completion  # noqa: PLC0415
+
     parser.add_argument("shell", choices=_completion.SHELLS, help="the shell to complete in")
     return parser
 
 
 def _completion_command(argv: list[str]) -> int:
-    from olm_gather import _redact_command, _serve_command  # noqa: PLC0415 - like the commands, only when asked for
+    from olm_gather import _completion, _redact_command, _serve_command  # noqa: PLC0415 - only when asked for
 
     shell = _completion_parser().parse_args(argv).shell
     commands = [

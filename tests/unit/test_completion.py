@@ -112,3 +112,10 @@ def test_fish_completes(tmp_path: Path) -> None:
     run = subprocess.run(["fish", "-c", program], env=env, capture_output=True, text=True, timeout=30, check=True)
     offered = [line.split("\t")[0] for line in run.stdout.splitlines()]
     assert offered == ["--since", "--since-time", "analyze"]
+
+
+def test_the_cli_dispatches_the_command_the_scripts_call() -> None:
+    from olm_gather import _cli, _completion
+
+    assert _cli.COMPLETE == _completion.LOOKUP
+    assert f" {_completion.LOOKUP} " in _completion.script("bash", [])
