@@ -150,11 +150,17 @@ class _Layout:
         return "".join(self.out) + (_OPEN_ENDED[1:] if self.open_ended else "")
 
     def mapping(self, obj: dict[Any, Any], pad: str) -> None:
+        out = self.out
         for k, v in obj.items():
             key = _key(k) if type(k) is str else None
             if key is None:
                 raise _ComplexError
-            self.out.append(f"{pad}{key}:")
+            if type(v) is str:  # most values: one line, written with its key at once
+                text = _value(v)
+                if text is not None and text[0] not in "|>" and text.count("\n") == 1:
+                    out.append(f"{pad}{key}: {text}")
+                    continue
+            out.append(f"{pad}{key}:")
             self.node(v, pad, in_mapping=True)
 
     def sequence(self, items: list[Any], pad: str) -> None:
