@@ -35,6 +35,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 PAGE_SIZE = 500
+METADATA_PAGE_SIZE = 5000
+"""Metadata-only items are a tenth or less of whole ones: a page of these is no larger than one of PAGE_SIZE
+whole objects, and a namespace with thousands of unrelated ConfigMaps or Secrets still costs one request."""
 _JSON = "application/json"
 _METADATA = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 _CONNECT_TIMEOUT = 10.0
@@ -232,12 +235,13 @@ class Kube:
         label_selector: str = "",
         field_selector: str = "",
         metadata_only: bool = False,
-        page_size: int = PAGE_SIZE,
+        page_size: int = 0,
     ) -> Iterator[Obj]:
-        """Yields every item of a collection, page by page (`limit`/`continue`). When a continue token expires
-        (410) the list restarts from the beginning and skips what it already yielded."""
+        """Yields every item of a collection, page by page (`limit`/`continue`; 0: PAGE_SIZE, METADATA_PAGE_SIZE
+        for metadata only). When a continue token expires (410) the list restarts from the beginning and skips
+        what it already yielded."""
         seen: set[str] = set()
-        query = {"limit": str(page_size)}
+        query = {"limit": str(page_size or (METADATA_PAGE_SIZE if metadata_only else PAGE_SIZE))}
         if label_selector:
             query["labelSelector"] = label_selector
         if field_selector:
