@@ -6,6 +6,7 @@ CLI and the must-gather entrypoint as a user runs them."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import os
@@ -285,14 +286,42 @@ def _kubeconfig_for_token(source: str, token: str, path: Path) -> str:
     return str(path)
 
 
+@contextlib.contextmanager
+def _limited_user(
+    api: Api, scenario: handmade.Scenario, plain_kubeconfig: str, path: Path, rules: list[dict[str, object]]
+) -> Iterator[str]:
+    """A kubeconfig of a ServiceAccount the real API server authorizes by `rules` alone (a ClusterRole)."""
+    ns, name = scenario.ns_a, f"olm-gather-limited-{path.stem}-{scenario.suffix}"
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}}
+    api.create(account)
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": name}}
+    api.create({**role, "rules": rules})
+    api.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}],
+        }
+    )
+    try:
+        request = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}}
+        token = api.create_subresource("v1", "ServiceAccount", name, ns, "token", request)["status"]["token"]
+        yield _kubeconfig_for_token(plain_kubeconfig, token, path)
+    finally:
+        api.delete("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", name)
+        api.delete("rbac.authorization.k8s.io/v1", "ClusterRole", name)
+        api.delete("v1", "ServiceAccount", name, ns)
+
+
 def test_forbidden_is_recorded_and_exits_1(
     api: Api, scenario: handmade.Scenario, plain_kubeconfig: str, tmp_path: Path
 ) -> None:
     """A user who may read OLM's objects but not Secrets, pods or logs: the gather goes on, records each 403 and
     exits 1 with gather.json saying incomplete."""
     ns = scenario.ns_a
-    api.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "limited", "namespace": ns}})
-    rules = [
+    rules: list[dict[str, object]] = [
         {
             "apiGroups": ["operators.coreos.com", "apps", "apiextensions.k8s.io", "rbac.authorization.k8s.io"],
             "resources": ["*"],
@@ -304,34 +333,7 @@ def test_forbidden_is_recorded_and_exits_1(
             "verbs": ["get", "list"],
         },
     ]
-    name = f"olm-gather-limited-{scenario.suffix}"
-    api.create(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": name},
-            "rules": rules,
-        }
-    )
-    api.create(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": name},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
-            "subjects": [{"kind": "ServiceAccount", "name": "limited", "namespace": ns}],
-        }
-    )
-    try:
-        token = api.create_subresource(
-            "v1",
-            "ServiceAccount",
-            "limited",
-            ns,
-            "token",
-            {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}},
-        )["status"]["token"]
-        kubeconfig = _kubeconfig_for_token(plain_kubeconfig, token, tmp_path / "limited.kubeconfig")
+    with _limited_user(api, scenario, plain_kubeconfig, tmp_path / "limited.kubeconfig", rules) as kubeconfig:
         out = tmp_path / "out"
         run = subprocess.run(
             [BIN / "olm-gather", "--kubeconfig", kubeconfig, "-p", "alpha", "-n", ns, "-o", str(out)],
@@ -340,16 +342,63 @@ def test_forbidden_is_recorded_and_exits_1(
             timeout=120,
             check=False,
         )
-        assert run.returncode == 1, run.stderr
-        assert "Traceback" not in run.stderr and "incomplete" in run.stderr
-        record = json.loads((out / "gather.json").read_text())
-        assert record["incomplete"] is True
-        forbidden = [p for p in record["problems"] if p["kind"] == "forbidden"]
-        assert any("Secret" in p["target"] or "secrets" in p["message"] for p in forbidden), forbidden
-        assert (out / "namespaces" / ns / "operators.coreos.com" / "subscriptions" / "alpha.yaml").is_file()
-    finally:
-        api.delete("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", name)
-        api.delete("rbac.authorization.k8s.io/v1", "ClusterRole", name)
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr and "incomplete" in run.stderr
+    record = json.loads((out / "gather.json").read_text())
+    assert record["incomplete"] is True
+    forbidden = [p for p in record["problems"] if p["kind"] == "forbidden"]
+    assert any("Secret" in p["target"] or "secrets" in p["message"] for p in forbidden), forbidden
+    assert (out / "namespaces" / ns / "operators.coreos.com" / "subscriptions" / "alpha.yaml").is_file()
+
+
+def test_every_subscription_without_the_right_to_list_namespaces(
+    api: Api, scenario: handmade.Scenario, plain_kubeconfig: str, tmp_path: Path
+) -> None:
+    """Gathering every Subscription lists all Namespaces as a shortcut; a user who may get Namespaces but not list
+    them (the real API server's RBAC says 403) gets the same Namespace objects, one by one, and the shortcut's
+    403 is no problem of the gather."""
+    groups = [g["name"] for g in api.kube.get("/apis")["groups"]]
+    core = ["pods", "pods/log", "secrets", "configmaps", "services", "serviceaccounts", "events", "endpoints"]
+    rules: list[dict[str, object]] = [
+        {"apiGroups": groups, "resources": ["*"], "verbs": ["get", "list"]},
+        {"apiGroups": [""], "resources": core, "verbs": ["get", "list"]},
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]},
+    ]
+    with _limited_user(api, scenario, plain_kubeconfig, tmp_path / "nolist.kubeconfig", rules) as kubeconfig:
+        user = Api(kubeconfig)
+        try:
+            with pytest.raises(olm_gather.ForbiddenError):  # the shortcut is denied by the API server itself
+                user.kube.get("/api/v1/namespaces")
+            assert user.kube.get(f"/api/v1/namespaces/{scenario.ns_a}")["metadata"]["name"] == scenario.ns_a
+        finally:
+            user.close()
+        limited, admin = olm_gather.MemoryWriter(), olm_gather.MemoryWriter()
+        olm_gather.new(kubeconfig=kubeconfig, writer=limited, analyze=False).inspect()
+    olm_gather.new(kubeconfig=plain_kubeconfig, writer=admin, analyze=False).inspect()
+
+    def namespaces(writer: olm_gather.MemoryWriter) -> dict[str, str]:
+        """namespaces/<ns>/<ns>.yaml -> the uid in it."""
+        files = {p: yaml.safe_load(d) for p, d in writer.files.items() if p.count("/") == 2 and p.endswith(".yaml")}
+        return {
+            p: o["metadata"]["uid"] for p, o in files.items() if isinstance(o, dict) and o.get("kind") == "Namespace"
+        }
+
+    # This scenario's (the namespaces of other tests' scenarios may be going away between the two gathers).
+    ours = {f"namespaces/{ns}/{ns}.yaml" for ns in (scenario.ns_a, scenario.ns_b)}
+    assert ours <= namespaces(admin).keys()
+    assert {p: u for p, u in namespaces(limited).items() if p in ours} == {p: namespaces(admin)[p] for p in ours}
+
+    def problems(writer: olm_gather.MemoryWriter) -> set[tuple[str, str]]:
+        """This scenario's problems, as (kind, target)."""
+        listed = json.loads(writer.files["gather.json"])["problems"]
+        return {(p["kind"], p["target"]) for p in listed if scenario.suffix in p["target"]}
+
+    # What the user cannot do without a list either: find the OperatorGroups' targets by label (each a 403).
+    extra = problems(limited) - problems(admin)
+    assert problems(admin) <= problems(limited)
+    assert extra and all(k == "forbidden" and t.startswith("target namespace of OperatorGroup") for k, t in extra)
+    forbidden = [p for p in json.loads(limited.files["gather.json"])["problems"] if p["kind"] == "forbidden"]
+    assert all(p["target"].startswith("target namespace of OperatorGroup") for p in forbidden), forbidden
 
 
 @pytest.mark.parametrize("output", ["o", "o.tar.gz"])

@@ -654,8 +654,9 @@ class Traversal:
                 yield from self._list(("", "Namespace"), "", label, reason, leaf=True)
 
     def _namespaces_list(self) -> Fetch[list[Obj]]:
-        """All Namespaces, for the Namespace objects wanted meanwhile and later. If it fails, each is asked for
-        as without it: a GET, or a list by the OperatorGroup's label."""
+        """All Namespaces, for the Namespace objects wanted meanwhile and later. If it fails (a user who may get
+        Namespaces but not list them), each is asked for as without it: a GET, or a list by the OperatorGroup's
+        label, which say themselves what fails; the list is only a shortcut, so its failure is no problem."""
         self._namespaces_listing = True
         resource = self._res("", "Namespace")
 
@@ -663,8 +664,9 @@ class Traversal:
             self._namespaces_listing = False
             wanted, self._namespaces_wanted = self._namespaces_wanted, []
             labels, self._namespace_labels_wanted = self._namespace_labels_wanted, []
+            if isinstance(result, _errors.CancelledError):
+                raise result
             if isinstance(result, BaseException):
-                yield self._problem(result, "Namespaces")
                 for name, reason, missing in wanted:
                     yield from self._get(resource, "", name, reason, missing=missing, leaf=True)
                 for label, reason in labels:
