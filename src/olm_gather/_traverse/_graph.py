@@ -646,12 +646,7 @@ class Traversal:
         for group in operator_groups:
             label = _olm.OPERATOR_GROUP_LABEL_PREFIX + _olm.uid(group)
             reason = f"target namespace of OperatorGroup {ns}/{_olm.name(group)}"
-            if self._namespaces_listing:
-                self._namespace_labels_wanted.append((label, reason))
-            elif self._all_namespaces is not None:
-                yield from self._labelled_namespaces(label, reason)
-            else:
-                yield from self._list(("", "Namespace"), "", label, reason, leaf=True)
+            yield from self._labelled_namespaces(label, reason)
 
     def _namespaces_list(self) -> Fetch[list[Obj]]:
         """All Namespaces, for the Namespace objects wanted meanwhile and later. If it fails (a user who may get
@@ -661,18 +656,13 @@ class Traversal:
         resource = self._res("", "Namespace")
 
         def then(result: list[Obj] | BaseException) -> Out:
-            self._namespaces_listing = False
-            wanted, self._namespaces_wanted = self._namespaces_wanted, []
-            labels, self._namespace_labels_wanted = self._namespace_labels_wanted, []
             if isinstance(result, _errors.CancelledError):
                 raise result
-            if isinstance(result, BaseException):
-                for name, reason, missing in wanted:
-                    yield from self._get(resource, "", name, reason, missing=missing, leaf=True)
-                for label, reason in labels:
-                    yield from self._list(("", "Namespace"), "", label, reason, leaf=True)
-                return
-            self._all_namespaces = {_olm.name(n): n for n in result}
+            self._namespaces_listing = False
+            if not isinstance(result, BaseException):
+                self._all_namespaces = {_olm.name(n): n for n in result}
+            wanted, self._namespaces_wanted = self._namespaces_wanted, []
+            labels, self._namespace_labels_wanted = self._namespace_labels_wanted, []
             for name, reason, missing in wanted:
                 yield from self._namespace(name, reason, missing=missing)
             for label, reason in labels:
@@ -681,7 +671,8 @@ class Traversal:
         return Fetch(lambda: list(self._kube.list(resource.path())), then)
 
     def _namespace(self, name: str, reason: str, *, missing: str = "") -> Out:
-        """The Namespace object `name`: from the list of all Namespaces when there is one, else a GET."""
+        """The Namespace object `name`: from the list of all Namespaces when there is one (waiting for it while it
+        is in flight), else a GET."""
         resource = self._res("", "Namespace")
         if self._namespaces_listing:
             self._namespaces_wanted.append((name, reason, missing))
@@ -693,10 +684,17 @@ class Traversal:
             yield self._absent(resource, name, reason, missing)
 
     def _labelled_namespaces(self, label: str, reason: str) -> Out:
-        resource = self._res("", "Namespace")
-        for obj in (self._all_namespaces or {}).values():
-            if label in _olm.labels(obj):
-                yield from self._accept(resource, obj, reason)
+        """The Namespaces that carry the label `label`: from the list of all Namespaces as `_namespace`, else a
+        list by that label."""
+        if self._namespaces_listing:
+            self._namespace_labels_wanted.append((label, reason))
+        elif self._all_namespaces is None:
+            yield from self._list(("", "Namespace"), "", label, reason, leaf=True)
+        else:
+            resource = self._res("", "Namespace")
+            for obj in self._all_namespaces.values():
+                if label in _olm.labels(obj):
+                    yield from self._accept(resource, obj, reason)
 
     def _every_subscription(self) -> bool:
         """Whether every Subscription is gathered (no package or namespace chosen): then what OLM made for all
