@@ -1,10 +1,14 @@
 """A loopback proxy that adds a fixed latency to every request to a real API server, and counts what passes.
 
-It is tests/faultproxy.py (127.0.0.1 only, the kubeconfig's credentials added upstream, a `proxy.kubeconfig`
-that needs none) with no faults, reused upstream connections and streamed bodies, plus: `latency` seconds of
-wait before each request is forwarded (one round trip of a far cluster: a client with N requests in flight pays
-it N at a time, a sequential one once per request), the number of requests, the peak number in flight, and a
-record of each request (method, path, query, whether it asked for metadata only, bytes answered) for a
+The relay itself is bench/latencyproxy (Go, standard library only), built on first use into the cache
+(`$OLM_GATHER_CACHE` or `~/.cache/olm-gather`, keyed by its source) with the Go toolchain the cluster is built
+with: relaying in Python cost ~0.15 s of CPU in a one-second gather on this 2-core machine, taken from the tools
+it measures, where a far cluster's network takes none. Like tests/faultproxy.py it listens on 127.0.0.1 (plain
+HTTP) and forwards each request, with the kubeconfig's credentials, to that kubeconfig's (loopback) API server
+over kept-alive connections, streaming each answer back; a `proxy.kubeconfig` needs no credentials. It waits
+`latency` seconds before forwarding each request (one round trip of a far cluster: a client with N requests in
+flight pays it N at a time, a sequential one once per request) and counts the requests, the most in flight, and
+for each request its method, path, query, whether it asked for metadata only, and the bytes answered, for a
 breakdown by kind.
 
 Usage as a program, to try a tool by hand: `latency_proxy.py KUBECONFIG [RTT_MS]` prints the proxy kubeconfig
@@ -15,17 +19,26 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import http.server
+import hashlib
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
-from typing import Any
+
+import orjson
+import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from tests.faultproxy import FaultProxy
+from tests.faultproxy import kubeconfig_for, upstream_of
+
+SOURCE = Path(__file__).resolve().parent / "latencyproxy"
+_CONTROL = "/_latencyproxy"
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through $http_proxy
 
 
 @dataclasses.dataclass
@@ -34,21 +47,7 @@ class Request:
     path: str
     query: str
     metadata_only: bool
-    sent: int = 0  # bytes of the answer (headers and body) written to the client
-
-
-class _Counting:
-    """The handler's wfile, counting what is written through it."""
-
-    def __init__(self, wfile: Any, request: Request) -> None:
-        self._wfile, self._request = wfile, request
-
-    def write(self, data: bytes) -> int:
-        self._request.sent += len(data)
-        return int(self._wfile.write(data))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._wfile, name)
+    sent: int = 0  # bytes of the answer (status line, headers and body) written to the client
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,41 +57,64 @@ class Counts:
     log: list[Request]
 
 
-class LatencyProxy(FaultProxy):
+def binary() -> Path:
+    """The relay, built once per version of its source (a few seconds with a warm Go build cache)."""
+    digest = hashlib.sha256(b"".join((SOURCE / f).read_bytes() for f in ("go.mod", "main.go"))).hexdigest()[:12]
+    cache = Path(os.environ.get("OLM_GATHER_CACHE") or Path.home() / ".cache" / "olm-gather")
+    target = cache / "bench" / f"latencyproxy-{digest}" / "latency-proxy"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".partial")
+        env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "", "CGO_ENABLED": "0"}
+        subprocess.run(["go", "build", "-trimpath", "-o", str(partial), "."], cwd=SOURCE, env=env, check=True)
+        partial.rename(target)
+    return target
+
+
+class LatencyProxy:
     def __init__(self, kubeconfig: str | Path, *, latency: float) -> None:
-        super().__init__(kubeconfig, rate=0.0, keep_alive=True, stream=True)
         self.latency = latency
-        self._in_flight = 0
-        self._peak = 0
-        self._log: list[Request] = []
+        self._tmp = tempfile.TemporaryDirectory(prefix="latencyproxy-")
+        up = upstream_of(Path(kubeconfig), Path(self._tmp.name))
+        flags = [f"-server={up.server}", f"-latency={latency * 1000:g}ms", f"-insecure={str(up.insecure).lower()}"]
+        flags += [f"-{name}={path}" for name, path in (("ca", up.ca), ("cert", up.cert), ("key", up.key)) if path]
+        self._process = subprocess.Popen(
+            [str(binary()), *flags],
+            stdin=subprocess.PIPE,  # closed by close(), or by the OS when this process ends: the relay stops
+            stdout=subprocess.PIPE,
+            env={**os.environ, "LATENCY_PROXY_TOKEN": up.token},
+        )
+        assert self._process.stdout is not None
+        self.address = self._process.stdout.readline().decode().strip()
+        if not self.address.startswith("http://127.0.0.1:"):
+            self.close()
+            raise RuntimeError(f"the latency proxy did not start (it said {self.address!r})")
+        self.kubeconfig = Path(self._tmp.name) / "kubeconfig"
+        self.kubeconfig.write_text(yaml.safe_dump(kubeconfig_for(self.address)))
+
+    def _control(self, what: str, *, method: str = "GET") -> bytes:
+        request = urllib.request.Request(f"{self.address}{_CONTROL}/{what}", method=method)
+        with _DIRECT.open(request, timeout=30) as response:
+            return bytes(response.read())
 
     def reset(self) -> None:
         """Starts the counts afresh (between the runs of two tools)."""
-        with self._lock:
-            self._peak = self._in_flight
-            self._log = []
+        self._control("reset", method="POST")
 
     def counts(self) -> Counts:
-        with self._lock:
-            return Counts(requests=len(self._log), peak_in_flight=self._peak, log=list(self._log))
+        c = orjson.loads(self._control("counts"))
+        log = [Request(e["method"], e["path"], e["query"], e["metadata_only"], e["sent"]) for e in c["log"] or []]
+        return Counts(requests=c["requests"], peak_in_flight=c["peak_in_flight"], log=log)
 
-    def _serve(self, h: http.server.BaseHTTPRequestHandler) -> None:
-        url = urllib.parse.urlsplit(h.path)
-        accept = h.headers.get("Accept", "")
-        request = Request(h.command, url.path, url.query, "as=PartialObjectMetadata" in accept)
-        with self._lock:
-            self._log.append(request)
-            self._in_flight += 1
-            self._peak = max(self._peak, self._in_flight)
-        wfile = h.wfile  # the handler serves every request of its (kept-alive) connection: wrapped for this one
-        h.wfile = _Counting(wfile, request)  # type: ignore[assignment]
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
         try:
-            time.sleep(self.latency)
-            super()._serve(h)
-        finally:
-            h.wfile = wfile
-            with self._lock:
-                self._in_flight -= 1
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._tmp.cleanup()
 
 
 def kind_of(r: Request) -> str:

@@ -15,16 +15,13 @@ that URL was asked before), never by arrival order, so a seed gives the same fau
 concurrency interleaves its requests. `on_request` is called with each request's number, to act at a chosen
 point (a test sends SIGTERM to a gather there). Traffic goes to the kubeconfig's server only and stops with
 `close()`.
-
-Two options make it a faithful relay for measurements (bench/latency_proxy.py): `keep_alive` reuses upstream
-connections instead of a TLS handshake per request, and `stream` forwards response bodies as they arrive
-(chunked when the API server gives no length, as for pod logs) instead of reading each one whole first.
 """
 
 from __future__ import annotations
 
 import base64
 import collections
+import dataclasses
 import hashlib
 import http.client
 import http.server
@@ -45,7 +42,6 @@ import yaml
 
 FAULTS = ("429", "503", "500", "reset", "stall")
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
-_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -63,13 +59,9 @@ class FaultProxy:
         faults: tuple[str, ...] = FAULTS,
         stall_seconds: float = 2.0,
         on_request: Callable[[int], None] | None = None,
-        keep_alive: bool = False,
-        stream: bool = False,
     ) -> None:
         self.seed, self.rate, self.faults, self.stall_seconds = seed, rate, faults, stall_seconds
         self.on_request = on_request
-        self.keep_alive, self.stream = keep_alive, stream
-        self._idle: list[http.client.HTTPConnection] = []  # upstream connections to reuse (keep_alive)
         self.requests = 0
         self.injected: collections.Counter[str] = collections.Counter()
         self.body_bytes: collections.Counter[str] = collections.Counter()  # bytes of response bodies, by URL path
@@ -81,17 +73,13 @@ class FaultProxy:
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self.address = f"http://127.0.0.1:{self._server.server_port}"
         self.kubeconfig = Path(self._tmp.name) / "kubeconfig"
-        self.kubeconfig.write_text(yaml.safe_dump(_kubeconfig(self.address)))
+        self.kubeconfig.write_text(yaml.safe_dump(kubeconfig_for(self.address)))
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
         self._tmp.cleanup()
 
     def __enter__(self) -> FaultProxy:
@@ -155,9 +143,6 @@ class FaultProxy:
         body = h.rfile.read(length) if length else None
         headers = {k: v for k, v in h.headers.items() if k.lower() not in _HOP_HEADERS and k.lower() != "host"}
         headers.update(self._auth)
-        if self.keep_alive or self.stream:
-            self._relay(h, body, headers)
-            return
         conn = self._connect()
         try:
             conn.request(h.command, h.path, body=body, headers=headers)
@@ -184,63 +169,6 @@ class FaultProxy:
             )
         return http.client.HTTPConnection(upstream.hostname or "", upstream.port, timeout=60)
 
-    def _relay(self, h: http.server.BaseHTTPRequestHandler, body: bytes | None, headers: dict[str, str]) -> None:
-        """`_forward` with `keep_alive` (an idle upstream connection, retried once on a fresh one if the server
-        closed it meanwhile) and/or `stream` (the body passed on piece by piece as it arrives)."""
-        with self._lock:
-            idle = self._idle.pop() if self.keep_alive and self._idle else None
-        conn = idle or self._connect()
-        try:
-            conn.request(h.command, h.path, body=body, headers=headers)
-            response = conn.getresponse()
-        except _STALE:
-            conn.close()
-            if idle is None:
-                raise
-            conn = self._connect()
-            conn.request(h.command, h.path, body=body, headers=headers)
-            response = conn.getresponse()
-        try:
-            h.send_response(response.status)
-            for k, v in response.getheaders():
-                if k.lower() not in _HOP_HEADERS:
-                    h.send_header(k, v)
-            size = self._pass_body(h, response)
-            response.close()  # read to its end: the connection is free for the next request
-        except BaseException:
-            conn.close()
-            raise
-        with self._lock:
-            self.body_bytes[urllib.parse.urlsplit(h.path).path] += size
-            self.urls.append(h.path)
-            if self.keep_alive and not response.will_close:
-                self._idle.append(conn)
-                return
-        conn.close()
-
-    def _pass_body(self, h: http.server.BaseHTTPRequestHandler, response: http.client.HTTPResponse) -> int:
-        """Ends the headers and writes the body: whole with its length, or (`stream`) as it arrives, chunked when
-        the API server gave no length."""
-        if not self.stream:
-            data = response.read()
-            h.send_header("Content-Length", str(len(data)))
-            h.end_headers()
-            h.wfile.write(data)
-            return len(data)
-        length = response.getheader("Content-Length")
-        if h.command == "HEAD" or response.status in (204, 304):
-            h.end_headers()
-            return 0
-        h.send_header(*(("Content-Length", length) if length is not None else ("Transfer-Encoding", "chunked")))
-        h.end_headers()
-        size = 0
-        while piece := response.read1(64 * 1024):
-            size += len(piece)
-            h.wfile.write(piece if length is not None else b"%x\r\n%s\r\n" % (len(piece), piece))
-        if length is None:
-            h.wfile.write(b"0\r\n\r\n")
-        return size
-
 
 def _status(h: http.server.BaseHTTPRequestHandler, code: int) -> None:
     message = {
@@ -260,8 +188,20 @@ def _status(h: http.server.BaseHTTPRequestHandler, code: int) -> None:
     h.wfile.write(data)
 
 
-def _upstream(kubeconfig: Path, tmp: Path) -> tuple[str, ssl.SSLContext, dict[str, str]]:
-    """The server, a TLS context with the kubeconfig's CA and client certificate, and its bearer token if any."""
+@dataclasses.dataclass(frozen=True)
+class Upstream:
+    """A kubeconfig's API server and credentials, as files (bench/latency_proxy.py hands them to its relay)."""
+
+    server: str
+    ca: str | None
+    cert: str | None
+    key: str | None
+    token: str
+    insecure: bool
+
+
+def upstream_of(kubeconfig: Path, tmp: Path) -> Upstream:
+    """The current context's server (loopback only) and credentials; inline `-data` ones are written to `tmp`."""
     config: dict[str, Any] = yaml.safe_load(kubeconfig.read_text())
     context_name = config.get("current-context")
     context = next(c["context"] for c in config["contexts"] if c["name"] == context_name)
@@ -278,18 +218,29 @@ def _upstream(kubeconfig: Path, tmp: Path) -> tuple[str, ssl.SSLContext, dict[st
         value = entry.get(key)
         return str((kubeconfig.parent / value).resolve()) if value else None
 
-    tls = ssl.create_default_context(cafile=file_of(cluster, "certificate-authority", "ca.crt"))
-    if cluster.get("insecure-skip-tls-verify"):
+    return Upstream(
+        server=server,
+        ca=file_of(cluster, "certificate-authority", "ca.crt"),
+        cert=file_of(user, "client-certificate", "client.crt"),
+        key=file_of(user, "client-key", "client.key"),
+        token=str(user.get("token") or ""),
+        insecure=bool(cluster.get("insecure-skip-tls-verify")),
+    )
+
+
+def _upstream(kubeconfig: Path, tmp: Path) -> tuple[str, ssl.SSLContext, dict[str, str]]:
+    """The server, a TLS context with the kubeconfig's CA and client certificate, and its bearer token if any."""
+    up = upstream_of(kubeconfig, tmp)
+    tls = ssl.create_default_context(cafile=up.ca)
+    if up.insecure:
         tls.check_hostname = False
         tls.verify_mode = ssl.CERT_NONE
-    cert, key = file_of(user, "client-certificate", "client.crt"), file_of(user, "client-key", "client.key")
-    if cert and key:
-        tls.load_cert_chain(cert, key)
-    auth = {"Authorization": f"Bearer {user['token']}"} if user.get("token") else {}
-    return server, tls, auth
+    if up.cert and up.key:
+        tls.load_cert_chain(up.cert, up.key)
+    return up.server, tls, ({"Authorization": f"Bearer {up.token}"} if up.token else {})
 
 
-def _kubeconfig(address: str) -> dict[str, Any]:
+def kubeconfig_for(address: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Config",

@@ -1,0 +1,3 @@
+module olm-gather.local/bench/latencyproxy
+
+go 1.26
