@@ -15,7 +15,6 @@ complex `?` key, a non-string key) is written by PyYAML whole.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from typing import Any, cast
@@ -64,13 +63,41 @@ _OPEN_ENDED = "\n...\n"
 
 
 _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")  # line breaks to YAML too: PyYAML indents the line after
+
+# What was decided for the short strings that repeat (names, labels, field paths, keys), not for the long ones (an
+# `alm-examples` annotation) that would fill memory. Plain dicts, emptied when full: a lookup is most of what the
+# layout does per value, and functools.lru_cache's call and bookkeeping cost more than deciding cached values did.
 _CACHED_LENGTH = 256
+_CACHE_ENTRIES = 1 << 14
+_values: dict[str, str | None] = {}  # as `_written`
+_lines: dict[str, str] = {}  # the text after `key: ` with its newline, "" when the value takes more than a line
+_keys: dict[str, str] = {}  # as `_key`, for keys that are no complex key
+
+
+def _remember(cache: dict[str, Any], value: str, text: Any) -> None:
+    if len(value) <= _CACHED_LENGTH:
+        if len(cache) >= _CACHE_ENTRIES:
+            cache.clear()
+        cache[value] = text
 
 
 def _value(value: str) -> str | None:
-    """`_written`, remembered for the short strings that repeat (names, labels, field paths), not for the long
-    ones (an `alm-examples` annotation) that would fill memory."""
-    return _written_cached(value) if len(value) <= _CACHED_LENGTH else _written(value)
+    """`_written`, remembered for short strings."""
+    try:
+        return _values[value]
+    except KeyError:
+        text = _written(value)
+        _remember(_values, value, text)
+        return text
+
+
+def _line(value: str) -> str:
+    """The text of a value written on its key's line (`key: text`, newline included), or "" when it takes more
+    lines (a block scalar) or is not covered here."""
+    text = _value(value)
+    line = text if text is not None and text[0] not in "|>" and text.count("\n") == 1 else ""
+    _remember(_lines, value, line)
+    return line
 
 
 # Strings of letters, digits and `._/:-` that start with a letter or digit and do not end in `:` (names, uids,
@@ -97,6 +124,8 @@ def _written(value: str) -> str | None:
         return f"'{value}'\n" if _retyped(value) else value + "\n"
     if _ONE_LINE_ASCII.fullmatch(value):
         return value + "\n" if _plain_allowed(value) and not _retyped(value) else _single_quoted(value)
+    if _LINES_ASCII.fullmatch(value) and (literal := _literal(value)) is not None:
+        return literal
     return None if _OTHER_BREAKS.search(value) else _pyyaml({"k": value})[3:]
 
 
@@ -117,14 +146,35 @@ def _plain_allowed(value: str) -> bool:
     return ": " not in value and " #" not in value and not value.endswith(":")
 
 
+# Lines of printable ASCII (descriptions, scripts, JSON in annotations), which PyYAML is asked to write as a literal
+# block (`|`): libyaml does when its analysis allows a block scalar and needs no indentation indicator, i.e. no
+# space before a line break or at the end (space_break, trailing_space) and no leading space or line break. Its
+# chomping indicator is `-` without a final line break, none with exactly one; more (`|+`, and the `...` after it)
+# is left to PyYAML.
+_LINES_ASCII = re.compile(r"[\x20-\x7e\n]+")
+
+
+def _literal(value: str) -> str | None:
+    if value[0] in " \n" or value[-1] == " " or " \n" in value or value.endswith("\n\n"):
+        return None
+    head, body = ("|", value[:-1]) if value[-1] == "\n" else ("|-", value)
+    return head + "\n" + "".join(f"  {line}\n" if line else "\n" for line in body.split("\n"))
+
+
 def _single_quoted(value: str) -> str:
     return "'" + value.replace("'", "''") + "'\n"
 
 
-_written_cached = functools.lru_cache(maxsize=1 << 14)(_written)
+def _key_text(key: object) -> str:
+    """A mapping's key as PyYAML writes it; _ComplexError when PyYAML would write a complex key (or it is no
+    string)."""
+    text = _key(key) if type(key) is str else None
+    if text is None:
+        raise _ComplexError
+    _remember(_keys, key, text)  # type: ignore[arg-type]
+    return text
 
 
-@functools.lru_cache(maxsize=1 << 14)
 def _key(key: str) -> str | None:
     """A key as PyYAML writes it, or None when it would be a complex key."""
     if len(key) >= _SIMPLE_KEY_LIMIT or "\n" in key or _OTHER_BREAKS.search(key):
@@ -150,22 +200,37 @@ class _Layout:
         return "".join(self.out) + (_OPEN_ENDED[1:] if self.open_ended else "")
 
     def mapping(self, obj: dict[Any, Any], pad: str) -> None:
-        out = self.out
+        out, keys, lines = self.out, _keys, _lines
         for k, v in obj.items():
-            key = _key(k) if type(k) is str else None
+            key = keys.get(k) if type(k) is str else None
             if key is None:
-                raise _ComplexError
-            if type(v) is str:  # most values: one line, written with its key at once
-                text = _value(v)
-                if text is not None and text[0] not in "|>" and text.count("\n") == 1:
-                    out.append(f"{pad}{key}: {text}")
+                key = _key_text(k)
+            kind = type(v)
+            if kind is str:  # most values: one line, written with its key at once
+                line = lines.get(v)
+                if line is None:
+                    line = _line(v)
+                if line:
+                    out.append(f"{pad}{key}: {line}")
                     continue
+            elif kind is dict and v:  # a mapping under a key is indented below it
+                out.append(f"{pad}{key}:\n")
+                self.mapping(v, pad + "  ")
+                continue
             out.append(f"{pad}{key}:")
             self.node(v, pad, in_mapping=True)
 
     def sequence(self, items: list[Any], pad: str) -> None:
+        out, lines = self.out, _lines
         for v in items:
-            self.out.append(f"{pad}-")
+            if type(v) is str:
+                line = lines.get(v)
+                if line is None:
+                    line = _line(v)
+                if line:
+                    out.append(f"{pad}- {line}")
+                    continue
+            out.append(f"{pad}-")
             self.node(v, pad, in_mapping=False)
 
     def node(self, v: Any, pad: str, *, in_mapping: bool) -> None:

@@ -121,3 +121,21 @@ _one_line = st.one_of(
 def test_one_line_ascii_strings_are_written_as_pyyaml_writes_them(value: str) -> None:
     document = {"k": value, "l": [value], value: {value: 1}}
     assert _yaml.dump(document) == _yaml._pyyaml(document).encode("utf-8")
+
+
+# Lines of printable ASCII, written as a literal block without PyYAML when libyaml's analysis would allow one: strings
+# made mostly of line breaks, spaces and indicators, so that every rule of `_literal` meets its edge.
+_lines = st.one_of(
+    st.text(alphabet=" \n\n-#:|>'\"a.", min_size=2, max_size=16).filter(lambda v: "\n" in v),
+    st.lists(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30), min_size=2).map(
+        "\n".join
+    ),
+    st.sampled_from(["a\n", "a\nb", "a\n\nb\n", "a\n\n", "\na", " a\nb", "a \nb", "a\n b ", "a\n b", "---\n...\n"]),
+)
+
+
+@settings(max_examples=4000, deadline=None, database=None)
+@given(_lines)
+def test_ascii_lines_are_written_as_pyyaml_writes_them(value: str) -> None:
+    document = {"k": value, "l": [value, {"m": value}], "n": {"o": [[value]]}}
+    assert _yaml.dump(document) == _yaml._pyyaml(document).encode("utf-8")
