@@ -108,7 +108,8 @@ _MARKER: Final = re.compile(r"<redacted: \d+ bytes>")
 # Labels are bounded so that a match is never longer than _HOLD: the log filter relies on it.
 _PEM_LABEL: Final = r"[A-Z0-9 ]{0,40}PRIVATE KEY[A-Z ]{0,10}-----"
 _PEM: Final = re.compile(rf"-----BEGIN {_PEM_LABEL}.*?(?:-----END {_PEM_LABEL}|\Z)", re.DOTALL)
-_BASE64: Final = re.compile(r"[A-Za-z0-9+/\r\n]{64,}={0,2}")
+_BASE64_MIN: Final = 64
+_BASE64: Final = re.compile(rf"[A-Za-z0-9+/\r\n]{{{_BASE64_MIN},}}={{0,2}}")
 _PEM_BEGIN_BYTES: Final = re.compile(rf"-----BEGIN {_PEM_LABEL}".encode())
 _PEM_END_BYTES: Final = re.compile(rf"-----END {_PEM_LABEL}".encode())
 _HOLD: Final = 80
@@ -218,14 +219,27 @@ class _Gate:
             for field in ("data", "stringData"):
                 if isinstance(node.get(field), dict):
                     node[field] = {k: self.replace(SECRET, v) for k, v in node[field].items()}
+        roles = _roles
         for key, value in node.items():
-            if isinstance(key, str) and _env_like(key):
+            role = roles.get(key, _UNSEEN) if type(key) is str else _VALUE
+            if role is _UNSEEN:
+                role = _role(key)
+            if role is _VALUE:  # `value`'s cases, without a call per node (most of an object's nodes)
+                if type(value) is dict:
+                    self.walk(value)
+                elif type(value) is str:
+                    text = self.string(value)
+                    if text is not value:
+                        node[key] = text
+                else:
+                    node[key] = self.value(value)
+            elif role is _ENV:
                 node[key] = self.env(value)
-            elif key == "annotations" and isinstance(value, dict):
+            elif role is _ANNOTATIONS and isinstance(value, dict):
                 self.annotations(value, secret=secret_metadata)
-            elif key in _LABEL_MAPS and isinstance(value, dict):
+            elif role is _LABELS and isinstance(value, dict):
                 node[key] = {k: self.string(v) if isinstance(v, str) else self.value(v) for k, v in value.items()}
-            elif key == "manifest" and isinstance(value, str):
+            elif role is _MANIFEST and isinstance(value, str):
                 node[key] = self.manifest(value)
             else:
                 node[key] = self.value(value)
@@ -253,7 +267,7 @@ class _Gate:
                 return _key_marker(len(m.group(0).encode("utf-8")))
 
             return _PEM.sub(key, text)
-        if _BASE64.fullmatch(text):
+        if len(text) >= _BASE64_MIN and _BASE64.fullmatch(text):
             try:
                 decoded = binascii.a2b_base64(text)
             except binascii.Error:
@@ -381,6 +395,30 @@ class _Gate:
         if sum(self.counts.values()) == before:
             return text
         return orjson.dumps(embedded, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+
+
+# What a key of an object makes of its value in `_Gate.walk`, remembered per key (a dict emptied when full: a
+# ConfigMap's data keys are anyone's).
+_VALUE, _ENV, _ANNOTATIONS, _LABELS, _MANIFEST, _UNSEEN = "value", "env", "annotations", "labels", "manifest", ""
+_ROLES_KEPT: Final = 4096
+_roles: dict[str, str] = {}
+
+
+def _role(key: str) -> str:
+    if _env_like(key):
+        role = _ENV
+    elif key == "annotations":
+        role = _ANNOTATIONS
+    elif key in _LABEL_MAPS:
+        role = _LABELS
+    elif key == "manifest":
+        role = _MANIFEST
+    else:
+        role = _VALUE
+    if len(_roles) >= _ROLES_KEPT:
+        _roles.clear()
+    _roles[key] = role
+    return role
 
 
 @functools.lru_cache(maxsize=4096)
