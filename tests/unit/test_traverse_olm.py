@@ -221,10 +221,18 @@ _label_values = st.sampled_from(["", "a", "b", "manager", "x-1"])
 _selectors = st.fixed_dictionaries(
     {"matchLabels": st.dictionaries(_label_keys, _label_values, max_size=3)},
     optional={
+        # as the API server admits them (ValidateLabelSelectorRequirement): In and NotIn with values, Exists and
+        # DoesNotExist without
         "matchExpressions": st.lists(
-            st.fixed_dictionaries(
-                {"key": _label_keys, "operator": st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"])},
-                optional={"values": st.lists(_label_values, min_size=1, max_size=2)},
+            st.one_of(
+                st.fixed_dictionaries(
+                    {
+                        "key": _label_keys,
+                        "operator": st.sampled_from(["In", "NotIn"]),
+                        "values": st.lists(_label_values, min_size=1, max_size=2),
+                    }
+                ),
+                st.fixed_dictionaries({"key": _label_keys, "operator": st.sampled_from(["Exists", "DoesNotExist"])}),
             ),
             max_size=2,
         )
