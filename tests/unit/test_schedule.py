@@ -166,3 +166,22 @@ def test_a_long_then_does_not_hold_the_places_of_fetches_already_done() -> None:
     assert sorted(out) == ["a-0", "a-1", "a-2", "b", "c"]  # type: ignore[type-var]
     assert clock.started["c"] - began < 0.15  # not after a's then (0.3 s)
     assert kube.peak_in_flight == 2
+
+
+def test_waiting_fetches_start_while_a_then_computes_without_yielding(kube: Kube) -> None:
+    """A place freed while the calling thread is busy in a `then` that yields nothing for long (sorting a large
+    list) goes to the next waiting fetch at once, not when that `then` returns (4 workers, 8 fetches)."""
+    clock = Clock()
+    then_ended: list[float] = []
+
+    def busy_then(result: Any) -> Iterator[object]:
+        if not then_ended:
+            time.sleep(0.4)
+            then_ended.append(time.monotonic())
+        yield result
+
+    start = [Fetch(clock.call(f"f{i}", 0.05), busy_then) for i in range(8)]
+    out = list(kube.schedule(start, lambda: ()))
+    assert sorted(out) == [f"f{i}" for i in range(8)]  # type: ignore[type-var]
+    assert max(clock.started.values()) < then_ended[0]  # all eight began during the first `then`
+    assert clock.most == 4

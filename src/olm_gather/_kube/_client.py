@@ -116,83 +116,92 @@ class Kube:
         """Runs a graph of fetches: every `Fetch` in `start`, and every `Fetch` their `then` yields, goes to a worker
         as soon as one is free (at most `concurrency` at once, in the order they were made); anything else they
         yield is passed on. When nothing is running or waiting, `idle()` may add more; when it adds no fetch, the
-        graph is done. `then` runs on the calling thread, so the graph's state needs no lock. Leaves wait for every
-        other ready Fetch. Raises CancelledError when stopped."""
-        ready: collections.deque[Fetch[Any]] = collections.deque()
-        leaves: collections.deque[Fetch[Any]] = collections.deque()
-        running: dict[concurrent.futures.Future[Any], Fetch[Any]] = {}
-
+        graph is done. `then` runs on the calling thread, one at a time. Leaves wait for every other ready Fetch.
+        Raises CancelledError when stopped."""
+        concurrency = self._concurrency
         # While a `then` is still yielding, leaves leave a quarter of the workers free: what it yields next may be
         # a fetch that others wait for. Not once only leaves are left (the last part of a gather): their `then`s
-        # make no fetch. `branches` counts the fetches that may still make others: those ready or running that
-        # are not leaves, and the start while it yields.
-        reserve = max(1, self._concurrency // 4)
-        branches = [1]
+        # make no fetch.
+        reserve = max(1, concurrency // 4)
+        graph = _Graph()
 
-        # Done fetches wait in `running` for their `then` until the current one ends (a list of a hundred objects
-        # takes a while): they no longer hold a request in flight, so their place is given on. The workers count
-        # what they finished.
-        # Each finished future is also queued: the loop below waits on the queue rather than on every running
-        # future (concurrent.futures.wait adds and removes a waiter on each, every time).
-        started, finished, counting = [0], [0], threading.Lock()
-        completed: queue.SimpleQueue[concurrent.futures.Future[Any]] = queue.SimpleQueue()
+        def pick(leaves_up_to: int) -> Fetch[Any] | None:
+            """The next fetch to start, if a place is free (called with the graph's lock held)."""
+            if graph.running >= concurrency:
+                return None
+            if graph.ready:
+                fetch = graph.ready.popleft()
+            elif graph.leaves and (not graph.branches or graph.running < leaves_up_to):
+                fetch = graph.leaves.popleft()
+            else:
+                return None
+            graph.running += 1
+            graph.unanswered += 1
+            self.peak_in_flight = max(self.peak_in_flight, graph.running)
+            return fetch
 
-        def count(future: concurrent.futures.Future[Any]) -> None:
-            with counting:
-                finished[0] += 1
-            completed.put(future)
+        def chain(fetch: Fetch[Any] | None) -> None:
+            # On a worker: a fetch, then the next one waiting, without waiting for the calling thread, which may be
+            # in a long `then` (handing a fetch over from it cost each request a thread switch, ~1 ms).
+            while fetch is not None:
+                try:
+                    result, error = fetch.call(), None
+                except BaseException as e:  # handed to its `then`, on the calling thread
+                    result, error = None, e
+                with graph.lock:
+                    graph.running -= 1
+                    graph.answered.put((fetch, error, result))
+                    fetch = pick(concurrency - reserve)
 
-        def fill(*, leaves_up_to: int = self._concurrency) -> None:
-            in_flight = started[0] - finished[0]
-            if not branches[0]:
-                leaves_up_to = self._concurrency
-            while in_flight < self._concurrency and (ready or (leaves and in_flight < leaves_up_to)):
-                fetch = ready.popleft() if ready else leaves.popleft()
-                future = self._workers.submit(_run_fetch, fetch.call)
-                running[future] = fetch
-                started[0] += 1
-                future.add_done_callback(count)
-                in_flight = started[0] - finished[0]
-            self.peak_in_flight = max(self.peak_in_flight, in_flight)
+        def fill(*, leaves_up_to: int = concurrency) -> None:
+            with graph.lock:
+                while (fetch := pick(leaves_up_to)) is not None:
+                    self._workers.submit(chain, fetch)
 
         def take(outputs: Iterable[object]) -> Iterator[object]:
             for output in outputs:
                 if isinstance(output, Fetch):
-                    (leaves if output.leaf else ready).append(output)
-                    branches[0] += not output.leaf
+                    with graph.lock:
+                        (graph.leaves if output.leaf else graph.ready).append(output)
+                        graph.branches += not output.leaf
                 else:
                     # the caller may take a while with the item (it writes it): the workers go on meanwhile
-                    fill(leaves_up_to=self._concurrency - reserve)
+                    fill(leaves_up_to=concurrency - reserve)
                     yield output
 
+        def done_taking(leaf: bool = False) -> None:
+            with graph.lock:
+                graph.branches -= not leaf
+
         yield from take(start)
-        branches[0] -= 1
+        done_taking()
         while True:
             fill()
-            if not running:
-                branches[0] += 1
+            if not graph.unanswered:
+                with graph.lock:
+                    graph.branches += 1
                 yield from take(idle())
-                branches[0] -= 1
-                if not ready and not leaves and not running:
+                done_taking()
+                if not graph.ready and not graph.leaves and not graph.unanswered:
                     return
                 continue
             self.check()
             try:
-                done = [completed.get(timeout=_POLL)]
+                answers = [graph.answered.get(timeout=_POLL)]
             except queue.Empty:
                 continue
             with contextlib.suppress(queue.Empty):
                 while True:
-                    done.append(completed.get_nowait())
-            for future in done:
-                fetch = running.pop(future)
+                    answers.append(graph.answered.get_nowait())
+            for fetch, error, result in answers:
+                with graph.lock:
+                    graph.unanswered -= 1
                 self.check()
-                error = future.exception()
                 if isinstance(error, _errors.CancelledError):
                     raise error
-                yield from take(fetch.then(error if error is not None else future.result()))
-                branches[0] -= not fetch.leaf
-                fill(leaves_up_to=self._concurrency - reserve)  # the next `then` may make a fetch others wait for
+                yield from take(fetch.then(error if error is not None else result))
+                done_taking(fetch.leaf)
+                fill(leaves_up_to=concurrency - reserve)  # the next `then` may make a fetch others wait for
 
     def together(self, *calls: Callable[[], Any]) -> list[Any]:
         """Runs calls at once on the workers; returns each one's result or the exception it raised, in order
@@ -399,8 +408,20 @@ class Fetch(Generic[R]):
     leaf: bool = False
 
 
-def _run_fetch(call: Callable[[], R]) -> R:
-    return call()
+class _Graph:
+    """The state `Kube.schedule` shares with its workers, under `lock`: the fetches waiting (`ready`, then
+    `leaves`), how many run, how many were started and have not had their `then` yet, and `branches`: the fetches
+    that may still make others (non-leaves waiting, running or not yet taken, and a `then` or the start while it
+    yields). Answers wait in `answered` for their `then`, in the order they came."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ready: collections.deque[Fetch[Any]] = collections.deque()
+        self.leaves: collections.deque[Fetch[Any]] = collections.deque()
+        self.running = 0
+        self.unanswered = 0
+        self.branches = 1
+        self.answered: queue.SimpleQueue[tuple[Fetch[Any], BaseException | None, Any]] = queue.SimpleQueue()
 
 
 def _outcome(call: Callable[[], R]) -> R | BaseException:
