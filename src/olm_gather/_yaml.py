@@ -70,7 +70,6 @@ _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")  # line breaks to YAML too: P
 _CACHED_LENGTH = 256
 _CACHE_ENTRIES = 1 << 14
 _values: dict[str, str | None] = {}  # as `_written`
-_lines: dict[str, str] = {}  # the text after `key: ` with its newline, "" when the value takes more than a line
 _keys: dict[str, str] = {}  # as `_key`, for keys that are no complex key
 
 
@@ -91,13 +90,19 @@ def _value(value: str) -> str | None:
         return text
 
 
-def _line(value: str) -> str:
-    """The text of a value written on its key's line (`key: text`, newline included), or "" when it takes more
-    lines (a block scalar) or is not covered here."""
-    text = _value(value)
-    line = text if text is not None and text[0] not in "|>" and text.count("\n") == 1 else ""
-    _remember(_lines, value, line)
-    return line
+class _Lines(dict[str, str]):
+    """value -> the text written after its key on the key's line (`key: text`, newline included), or "" when it
+    takes more lines (a block scalar) or is not covered here; a miss is decided (and remembered) by `__missing__`,
+    so a hit is one lookup in C."""
+
+    def __missing__(self, value: str) -> str:
+        text = _value(value)
+        line = text if text is not None and text[0] not in "|>" and text.count("\n") == 1 else ""
+        _remember(self, value, line)
+        return line
+
+
+_lines = _Lines()
 
 
 # Strings of letters, digits and `._/:-` that start with a letter or digit and do not end in `:` (names, uids,
@@ -207,9 +212,7 @@ class _Layout:
                 key = _key_text(k)
             kind = type(v)
             if kind is str:  # most values: one line, written with its key at once
-                line = lines.get(v)
-                if line is None:
-                    line = _line(v)
+                line = lines[v]
                 if line:
                     out.append(f"{pad}{key}: {line}")
                     continue
@@ -224,9 +227,7 @@ class _Layout:
         out, lines = self.out, _lines
         for v in items:
             if type(v) is str:
-                line = lines.get(v)
-                if line is None:
-                    line = _line(v)
+                line = lines[v]
                 if line:
                     out.append(f"{pad}- {line}")
                     continue
