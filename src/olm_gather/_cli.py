@@ -214,10 +214,9 @@ def _gather_parser() -> argparse.ArgumentParser:
 
 
 def _gather_command(argv: list[str]) -> int:
+    args = _gather_parser().parse_args(argv)  # --help and --version end here, before the gather's modules load
     from olm_gather import _inspector  # noqa: PLC0415 - the gather's modules, which serve and redact need not load
 
-    parser = _gather_parser()
-    args = parser.parse_args(argv)
     to_stdout = args.output == "-"
     if to_stdout and args.format == "json":
         raise _errors.ConfigError("--format json and -o - both write to stdout: choose one")

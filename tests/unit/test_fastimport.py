@@ -61,3 +61,18 @@ def test_nothing_is_deferred_when_kubernetes_came_first() -> None:
         print(type(sys.modules["kubernetes"].__dict__.get("__getattr__")).__name__)
     """)
     assert out == "NoneType"
+
+
+def test_help_and_version_load_nothing_that_talks_to_a_cluster() -> None:
+    """`olm-gather --help` and `--version` end in argument parsing, before the gather's modules (the HTTP client,
+    the kubeconfig loader, YAML) load: issue 12 wants them fast."""
+    out = run("""
+        import contextlib, io, sys
+        from olm_gather import _cli
+        for flag in ("--help", "--version"):
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+                _cli.main([flag])
+        loaded = ("urllib3", "kubernetes", "yaml", "olm_gather._inspector", "olm_gather._kube")
+        print(",".join(m for m in loaded if m in sys.modules))
+    """)
+    assert out == ""
