@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 # cost about 0.3 s that a user would otherwise wait before anything happens.
 
 MUST_GATHER_DIR = "/must-gather"
-COMPLETE = "__complete"
-"""The hidden command the completion scripts call for namespaces and packages (`_completion.LOOKUP`)."""
 _PLAIN_INTERVAL = 5.0  # seconds between progress lines when stderr is not a terminal
 
 _EPILOG = """examples:
@@ -70,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _guarded(lambda _: _print_version(), [])
     if args[:1] == ["completion"]:
         return _guarded(_completion_command, args[1:])
-    if args[:1] == [COMPLETE]:
+    if args[:1] == [_flags.COMPLETE]:
         from olm_gather import _completion  # noqa: PLC0415 - with yaml, ~10 ms a gather does not need before it starts
 
         return _completion.lookup(args[1:])

@@ -18,12 +18,14 @@ from collections.abc import Iterable
 
 import yaml
 
+from olm_gather import _flags
+
 SHELLS = ("bash", "zsh", "fish")
 LOOKUP_SECONDS = 2.0
 """How long the cluster may take to answer a lookup."""
 LIMIT_SECONDS = 5.0
 """How long a lookup may take at all: loading the kubernetes client alone takes seconds on a busy machine."""
-LOOKUP = "__complete"
+LOOKUP = _flags.COMPLETE
 
 # What a flag's value completes to: a kind of name from the cluster, files, or nothing.
 _CLUSTER = {"namespace": "namespaces", "package": "packages", "context": "contexts"}

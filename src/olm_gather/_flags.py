@@ -12,6 +12,9 @@ from typing import Any, NoReturn
 
 from olm_gather import _config, _errors
 
+COMPLETE = "__complete"
+"""The hidden command the completion scripts call for namespaces and packages (`_completion`): here, so the CLI
+dispatches it without loading the completion module."""
 _SIZE = re.compile(r"^(\d+)\s*([KMG]i?)?B?$", re.IGNORECASE)
 # Go's time.Duration syntax (oc passes `--since` on as its String(), e.g. 1h0m0s, 1.5s, 500ms) plus days.
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")

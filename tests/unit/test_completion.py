@@ -114,8 +114,11 @@ def test_fish_completes(tmp_path: Path) -> None:
     assert offered == ["--since", "--since-time", "analyze"]
 
 
-def test_the_cli_dispatches_the_command_the_scripts_call() -> None:
+def test_the_cli_dispatches_the_command_the_scripts_call(monkeypatch: pytest.MonkeyPatch) -> None:
     from olm_gather import _cli, _completion
 
-    assert _cli.COMPLETE == _completion.LOOKUP
     assert f" {_completion.LOOKUP} " in _completion.script("bash", [])
+    called: list[list[str]] = []
+    monkeypatch.setattr(_completion, "lookup", lambda argv: called.append(argv) or 0)
+    assert _cli.main([_completion.LOOKUP, "namespaces"]) == 0
+    assert called == [["namespaces"]]
